@@ -1,0 +1,27 @@
+"""WebSocket consumers: check permission in connect, join a group, forward events."""
+
+from __future__ import annotations
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from ganweb.core.realtime import user_group
+
+
+class UserEventsConsumer(AsyncJsonWebsocketConsumer):
+    """Events addressed to the signed-in user (diagnostics, notifications)."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.group = user_group(user.id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def event_forward(self, message):
+        await self.send_json(message["event"])
