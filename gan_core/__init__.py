@@ -1,0 +1,1 @@
+"""GAN Studio engine: plain PyTorch training, sampling and evaluation."""

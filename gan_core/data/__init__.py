@@ -1,0 +1,1 @@
+"""Datasets: in-memory containers (types), loaders (loading) and built-in sets."""

@@ -1,0 +1,236 @@
+"""Frechet distance and KID over features; classifier-FID/KID on digit images.
+
+classifier-FID is the Frechet distance (Heusel et al. 2017, eq. 6) between
+Gaussians fitted to the penultimate features of *our small digit classifier*
+(classifier.py), not of Inception-v3. It is NOT Inception FID: its scale,
+its feature space and its sensitivity are different, so it must never be
+compared with published (Inception) FID figures; it only ranks our own runs
+against each other and against real data. The same holds for classifier-KID.
+
+Standard Inception FID/KID are available only when torchmetrics is importable
+and Inception weights are given as a local file; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+KID_SUBSETS = 100  # Binkowski et al. 2018, section 4: 100 subsets ...
+KID_SUBSET_SIZE = 1000  # ... of 1,000 samples each.
+
+
+def feature_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Mean [D] and unbiased covariance [D, D] of features [N, D], float64."""
+    if torch.is_tensor(features):
+        features = features.detach().cpu().double().numpy()
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"need features [N >= 2, D], got {x.shape}")
+    return x.mean(axis=0), np.cov(x, rowvar=False)
+
+
+def _sqrt_psd(m: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a symmetric PSD matrix (eigenvalues clipped at 0)."""
+    w, v = np.linalg.eigh((m + m.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Dowson and Landau 1982).
+
+    tr (S1 S2)^(1/2) is computed as tr (S1^(1/2) S2 S1^(1/2))^(1/2): the two
+    matrices are similar, and the second is symmetric PSD, so its square root
+    comes from a symmetric eigendecomposition instead of a general sqrtm that
+    can turn complex or diverge on near-singular covariances.
+    """
+    mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
+    sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
+    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
+        raise ValueError("the two feature sets have different dimensions")
+    root1 = _sqrt_psd(sigma1)
+    middle = root1 @ sigma2 @ root1
+    eig = np.linalg.eigvalsh((middle + middle.T) / 2)
+    tr_covmean = np.sqrt(np.clip(eig, 0, None)).sum()
+    diff = mu1 - mu2
+    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_covmean
+    return float(max(value, 0.0))  # rounding can leave -1e-12 for equal sets
+
+
+def fid_from_features(real: torch.Tensor, fake: torch.Tensor) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets [N, D]."""
+    return frechet_distance(*feature_stats(real), *feature_stats(fake))
+
+
+@dataclass(frozen=True)
+class KID:
+    """Kernel distance: mean and std of the unbiased MMD^2 over subsets."""
+
+    mean: float
+    std: float
+    subsets: int
+    subset_size: int
+
+
+def polynomial_mmd2(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Unbiased MMD^2 with k(a, b) = (a.b / d + 1)^3 (Binkowski et al. 2018, eq. 4
+    and section 4), x [m, d], y [n, d]: diagonal terms left out of the
+    within-set means."""
+    x, y = x.double(), y.double()
+    d, m, n = x.shape[1], x.shape[0], y.shape[0]
+    kxx = (x @ x.T / d + 1) ** 3
+    kyy = (y @ y.T / d + 1) ** 3
+    kxy = (x @ y.T / d + 1) ** 3
+    sum_xx = (kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1))
+    sum_yy = (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
+    return float(sum_xx + sum_yy - 2 * kxy.mean())
+
+
+def kid_from_features(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    subsets: int = KID_SUBSETS,
+    subset_size: int = KID_SUBSET_SIZE,
+    seed: int = 0,
+) -> KID:
+    """KID over feature sets [N, D]: MMD^2 averaged over random subsets (drawn
+    without replacement within a subset; seeded). subset_size shrinks to the
+    smaller set when needed."""
+    size = min(subset_size, len(real), len(fake))
+    if size < 2:
+        raise ValueError("KID needs at least 2 real and 2 generated samples")
+    gen = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(subsets):
+        r = real[torch.randperm(len(real), generator=gen)[:size]]
+        f = fake[torch.randperm(len(fake), generator=gen)[:size]]
+        values.append(polynomial_mmd2(r, f))
+    t = torch.tensor(values, dtype=torch.float64)
+    std = float(t.std()) if len(values) > 1 else 0.0
+    return KID(float(t.mean()), std, subsets, size)
+
+
+# -- classifier-FID / KID on images ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureScores:
+    """classifier-FID and classifier-KID of generated against real images."""
+
+    classifier_fid: float
+    classifier_kid: float
+    classifier_kid_std: float
+    n_real: int
+    n_fake: int
+    classifier: str  # "mnist" or "digits": whose features.
+    note: str = "classifier-FID/KID: not Inception FID; never compare with papers"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def classifier_features(images: torch.Tensor, dataset: str = "mnist", device="cpu"):
+    """Penultimate features [N, 128] of the ``dataset`` digit classifier."""
+    from gan_core.evaluation.classifier import get_classifier
+
+    return get_classifier(dataset, device).features(images)
+
+
+def classifier_fid(
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    dataset: str = "mnist",
+    device="cpu",
+) -> float:
+    """classifier-FID (NOT Inception FID) of images [N, C, H, W] in [-1, 1]."""
+    real = classifier_features(real_images, dataset, device)
+    fake = classifier_features(fake_images, dataset, device)
+    return fid_from_features(real, fake)
+
+
+def classifier_kid(
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    dataset: str = "mnist",
+    device="cpu",
+) -> KID:
+    """classifier-KID (NOT Inception KID) of images [N, C, H, W] in [-1, 1]."""
+    real = classifier_features(real_images, dataset, device)
+    fake = classifier_features(fake_images, dataset, device)
+    return kid_from_features(real, fake)
+
+
+def classifier_scores(
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    dataset: str = "mnist",
+    device="cpu",
+) -> FeatureScores:
+    """Both classifier-FID and classifier-KID from one pass of features."""
+    real = classifier_features(real_images, dataset, device)
+    fake = classifier_features(fake_images, dataset, device)
+    kid = kid_from_features(real, fake)
+    return FeatureScores(
+        classifier_fid=fid_from_features(real, fake),
+        classifier_kid=kid.mean,
+        classifier_kid_std=kid.std,
+        n_real=len(real),
+        n_fake=len(fake),
+        classifier=dataset,
+    )
+
+
+# -- standard Inception FID / KID (optional) ------------------------------------
+
+
+class InceptionUnavailable(RuntimeError):
+    """Inception FID needs torchmetrics and a local Inception weights file."""
+
+
+def inception_scores(
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    weights_path: str | Path,
+    device="cpu",
+) -> dict:
+    """Standard FID and KID with torchmetrics' Inception-v3 loaded from a local
+    file (its ``feature_extractor_weights_path``); nothing is downloaded.
+
+    Images [N, C, H, W] in [-1, 1] (gray is repeated to RGB). Returns
+    {"fid", "kid", "kid_std"}. Raises InceptionUnavailable when torchmetrics
+    is not installed or the weights file does not exist.
+    """
+    path = Path(weights_path).expanduser()
+    if not path.is_file():
+        raise InceptionUnavailable(f"Inception weights file not found: {path}")
+    try:
+        from torchmetrics.image.fid import FrechetInceptionDistance
+    except ImportError as exc:
+        raise InceptionUnavailable(
+            "Inception FID needs the torchmetrics package (not installed here); "
+            "classifier-FID is available without it"
+        ) from exc
+    metric = FrechetInceptionDistance(
+        feature=2048, normalize=True, feature_extractor_weights_path=str(path)
+    ).to(device)
+    feats = {}
+    for name, images, real in (
+        ("real", real_images, True),
+        ("fake", fake_images, False),
+    ):
+        x = ((images.float().clamp(-1, 1) + 1) / 2).to(device)
+        x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+        chunks = []
+        for i in range(0, len(x), 100):
+            metric.update(x[i : i + 100], real=real)
+            # The same extractor the metric uses, for KID over the same features.
+            u8 = (x[i : i + 100] * 255).byte()
+            chunks.append(metric.inception(u8).reshape(len(u8), -1).double().cpu())
+        feats[name] = torch.cat(chunks)
+    kid = kid_from_features(feats["real"], feats["fake"])
+    return {"fid": float(metric.compute()), "kid": kid.mean, "kid_std": kid.std}

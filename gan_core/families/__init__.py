@@ -1,0 +1,1 @@
+"""Family recipes; every module here exports ``FAMILIES`` (see gan_core.registry)."""

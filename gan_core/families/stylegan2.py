@@ -1,0 +1,189 @@
+"""The ``stylegan2`` family: Karras et al. 2020 on GAN Studio's one trainer.
+
+Networks from gan_core.nets.stylegan2, the phased loss from
+gan_core.losses.stylegan2 (non-saturating logistic loss, lazy R1 every 16 steps,
+lazy path length every 4, style mixing 0.9), the trainer's generator EMA, and
+the classic families' DiffAugment when ``augment`` is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from gan_core.ada import ada_state, make_d_augment
+from gan_core.config import (
+    ConfigError,
+    TrainConfig,
+    ada_kimg_setting,
+    ada_target_setting,
+    setting,
+)
+from gan_core.data.loading import DataInfo
+from gan_core.losses.stylegan2 import StyleGAN2Loss, lazy_adam
+from gan_core.nets.stylegan2 import StyleDiscriminator, StyleGenerator
+from gan_core.recipe import Recipe, make_optimizer, phases_from_loss
+from gan_core.registry import Family
+
+
+@dataclass(frozen=True)
+class StyleGAN2Config(TrainConfig):
+    """Karras et al. 2020, config F; Adam(0.002, 0, 0.99), batch 32, gamma 10."""
+
+    image_size: int = setting(256, "Side of the square training images, in pixels "
+                              "(a power of two).", min=16, max=1024)  # fmt: skip
+    batch_size: int = setting(32, "Real images per discriminator step.", min=1,
+                              max=4096)  # fmt: skip
+    z_dim: int = setting(512, "Size of the latent z.", min=1, max=2048)
+    w_dim: int = setting(512, "Size of the intermediate latent w (the style).",
+                         min=1, max=2048)  # fmt: skip
+    mapping_layers: int = setting(8, "Fully connected layers in the mapping "
+                                  "network.", min=1, max=16)  # fmt: skip
+    mapping_lr_mul: float = setting(0.01, "Learning-rate multiplier of the mapping "
+                                    "network.", min=1e-5, max=1.0)  # fmt: skip
+    channel_base: int = setting(32768, "Feature maps at resolution r are "
+                                "channel_base / r ...", min=16,
+                                max=1 << 20)  # fmt: skip
+    channel_max: int = setting(512, "... capped at channel_max.", min=1,
+                               max=1024)  # fmt: skip
+    lr_g: float = setting(0.002, "Generator learning rate.", min=0.0, max=1.0)
+    lr_d: float = setting(0.002, "Discriminator learning rate.", min=0.0, max=1.0)
+    beta1: float = setting(0.0, "Adam beta1.", min=0.0, max=0.9999)
+    beta2: float = setting(0.99, "Adam beta2.", min=0.0, max=0.99999)
+    r1_gamma: float = setting(10.0, "R1 penalty weight gamma (0 = off).", min=0.0,
+                              max=1e4)  # fmt: skip
+    r1_interval: int = setting(16, "Lazy R1: apply every N steps.", min=1,
+                               max=1000)  # fmt: skip
+    pl_weight: float = setting(2.0, "Path-length regularization weight (0 = off).",
+                               min=0.0, max=1e3)  # fmt: skip
+    pl_interval: int = setting(4, "Lazy path length: apply every N steps.", min=1,
+                               max=1000)  # fmt: skip
+    style_mixing_prob: float = setting(0.9, "Probability of mixing two latents' "
+                                       "styles in a training batch.", min=0.0,
+                                       max=1.0)  # fmt: skip
+    mbstd_group: int = setting(4, "Minibatch standard deviation group size.",
+                               min=1, max=64)  # fmt: skip
+    conditional: bool = setting(
+        False, "Condition on class labels (class subfolders); projection D."
+    )
+    # Half-life of 10k images at batch 32 (stylegan2-ada ema_kimg = 10).
+    ema: float = setting(0.998, "Decay of the generator's moving average used for "
+                         "samples (0 turns it off).", min=0.0,
+                         max=0.99999)  # fmt: skip
+
+    ada_target: float = ada_target_setting()
+    ada_kimg: float = ada_kimg_setting()
+
+    def validate(self) -> None:
+        super().validate()
+        size = self.image_size
+        if size & (size - 1):
+            raise ConfigError(
+                f"image_size must be a power of two from 16 to 1024 (got {size})",
+                field="image_size",
+            )
+
+
+def build_stylegan2(config: StyleGAN2Config, info: DataInfo, device) -> Recipe:
+    """Networks, Adam with lazy-regularization compensation, and the loss phases."""
+    conditional = config.conditional and info.num_classes > 1
+    if config.conditional and not conditional:
+        raise ValueError("conditional stylegan2 needs class subfolders (2 or more)")
+    num_classes = info.num_classes if conditional else 0
+    G = StyleGenerator(
+        z_dim=config.z_dim,
+        w_dim=config.w_dim,
+        image_size=info.image_size,
+        channels=info.channels,
+        num_classes=num_classes,
+        mapping_layers=config.mapping_layers,
+        mapping_lr_mul=config.mapping_lr_mul,
+        channel_base=config.channel_base,
+        channel_max=config.channel_max,
+    ).to(device)
+    D = StyleDiscriminator(
+        image_size=info.image_size,
+        channels=info.channels,
+        num_classes=num_classes,
+        channel_base=config.channel_base,
+        channel_max=config.channel_max,
+        mbstd_group=config.mbstd_group,
+    ).to(device)
+    loss = StyleGAN2Loss(
+        G,
+        D,
+        r1_gamma=config.r1_gamma,
+        r1_interval=config.r1_interval,
+        pl_weight=config.pl_weight,
+        pl_interval=config.pl_interval,
+        style_mixing_prob=config.style_mixing_prob,
+        augment=make_d_augment(config.augment, config.ada_target, config.ada_kimg),
+        conditional=conditional,
+    ).to(device)
+    intervals = loss.phase_intervals()
+    betas = (config.beta1, config.beta2)
+    lr_g, betas_g = lazy_adam(config.lr_g, betas, intervals["G_reg"])
+    lr_d, betas_d = lazy_adam(config.lr_d, betas, intervals["D_reg"])
+
+    def generate(net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None):
+        # Constant noise: sample grids and seeded samples are reproducible.
+        return net(z, labels if conditional else None, noise_mode="const")
+
+    return Recipe(
+        nets={"G": G, "D": D},
+        optimizers={
+            "G": make_optimizer(config.optimizer, G.parameters(), lr_g, betas_g),
+            "D": make_optimizer(config.optimizer, D.parameters(), lr_d, betas_d),
+        },
+        phases=phases_from_loss(loss),
+        z_dim=config.z_dim,
+        generate=generate,
+        conditional=conditional,
+        state={"loss": loss, **ada_state(loss.augment)},
+    )
+
+
+FAMILIES = [
+    Family(
+        name="stylegan2",
+        title="StyleGAN2",
+        description="Style-based generator with weight demodulation, noise inputs "
+        "and a skip output; residual discriminator, lazy R1 and path-length "
+        "regularization, style mixing. Truncation and style mixing in the "
+        "playground. 16 to 1024 px.",
+        config_cls=StyleGAN2Config,
+        data_kinds=("images", "classes"),
+        build=build_stylegan2,
+        presets={
+            # Small widths so a 32 px model trains on a CPU in minutes; gamma as
+            # stylegan2-ada's CIFAR-10 (32 px) setting, 0.01.
+            "quick": {
+                "image_size": 32,
+                "batch_size": 16,
+                "steps": 3000,
+                "z_dim": 128,
+                "w_dim": 128,
+                "channel_base": 1024,
+                "channel_max": 64,
+                "r1_gamma": 0.01,
+                "sample_every": 250,
+                "checkpoint_every": 1000,
+            },
+            # stylegan2-ada's "paper256" configuration.
+            "quality": {
+                "image_size": 256,
+                "batch_size": 64,
+                "steps": 100000,
+                "channel_base": 16384,
+                "r1_gamma": 1.0,
+                "sample_every": 1000,
+                "checkpoint_every": 5000,
+            },
+        },
+        paper="Karras et al. 2020, Analyzing and Improving the Image Quality of "
+        "StyleGAN",
+        order=20,
+    )
+]

@@ -1,0 +1,659 @@
+"""The one training loop every family runs (STYLE.md point 4).
+
+The loop owns devices, mixed precision, channels_last, torch.compile, the
+generator EMA, seeding, the learning-rate schedule, NaN and gradient-norm
+guards, samples, checkpoints and the two callbacks (``on_event`` and
+``should_stop``); everything family-specific comes from the family's Recipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gan_core.checkpoint import CheckpointError, link_atomic, load_checkpoint
+from gan_core.checkpoint import save_checkpoint as _save_checkpoint
+from gan_core.config import TrainConfig
+from gan_core.data.loading import DataError, DataInfo, data_info, load_data
+from gan_core.data.types import Data, DomainData, PointData
+from gan_core.devices import resolve_device
+from gan_core.ema import ema_beta, make_ema, update_ema
+from gan_core.events import (
+    CheckpointEvent,
+    Event,
+    FailedEvent,
+    FinishedEvent,
+    RollbackEvent,
+    SampleEvent,
+    StartedEvent,
+    StepEvent,
+    StoppedEvent,
+)
+from gan_core.recipe import Batch, Phase, Recipe
+from gan_core.registry import Family, list_families
+from gan_core.sampling import save_grid, save_points_plot
+
+SAMPLE_IMAGES = 64  # Grid of 8 x 8 for unconditional image families.
+SAMPLE_POINTS = 512  # Generated points per point-data sample event.
+SURFACE_SIZE = 48  # Discriminator surface resolution for point data.
+METRIC_LINES = 2000  # Step lines kept in metrics.jsonl per run (throttled).
+GPU_DATA_BYTES = 2 << 30  # Datasets up to this size move to the GPU whole.
+
+
+class Diverging(RuntimeError):
+    """Raised inside a step when a loss or gradient is not finite; the loop
+    rolls back (``Trainer.recover``) or gives up with TrainingDiverged."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or gradient became NaN or infinite; no checkpoint was written."""
+
+
+@dataclass
+class TrainResult:
+    """How ``train`` ended: status "finished" or "stopped"."""
+
+    status: str
+    step: int
+    checkpoint: Path | None
+    out_dir: Path
+    seconds: float
+    losses: dict[str, float] = field(default_factory=dict)
+
+
+def family_of(config: TrainConfig) -> Family:
+    """The registered family whose config class is ``type(config)``."""
+    matches = [f for f in list_families() if f.config_cls is type(config)]
+    if len(matches) != 1:
+        raise ValueError(f"no single family uses {type(config).__name__}")
+    return matches[0]
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    """Multiplier of the base learning rate at ``step`` of ``total``.
+
+    linear: constant for the first half, then linear to zero (Zhu 2017, section
+    4: "keep the same learning rate for the first 100 epochs and linearly decay
+    the rate to zero over the next 100"); cosine: 0.5 (1 + cos(pi t)).
+    """
+    t = step / max(1, total)
+    if schedule == "linear":
+        return 1.0 if t < 0.5 else max(0.0, 2.0 * (1.0 - t))
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, t)))
+    return 1.0
+
+
+class DataFeed:
+    """Batches from in-memory tensors in a seeded shuffled order.
+
+    Each epoch is a fresh permutation from the feed's own generator, so the
+    order does not depend on the model's use of the global RNG, and its state
+    (generator, permutation, position) is saved for exact resume.
+    """
+
+    def __init__(
+        self,
+        data: Data,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        channels_last: bool,
+    ):
+        self.batch_size, self.device = batch_size, device
+        self.channels_last = channels_last
+        if isinstance(data, PointData):
+            self.streams = [[data.points]]
+        elif isinstance(data, DomainData):
+            self.streams = [[data.a], [data.b]]
+        else:
+            self.streams = [
+                [data.images] + ([data.labels] if data.labels is not None else [])
+            ]
+        self.streams = [[self._place(t) for t in ts] for ts in self.streams]
+        self.kind = data.kind
+        self.gens = [torch.Generator().manual_seed(seed + i) for i in range(2)]
+        self.perms: list[torch.Tensor | None] = [None, None]
+        self.pos = [0, 0]
+        self.images_drawn = 0
+
+    def _place(self, t: torch.Tensor) -> torch.Tensor:
+        if self.device.type != "cpu" and t.numel() * t.element_size() <= GPU_DATA_BYTES:
+            return t.to(self.device)
+        return t.pin_memory() if self.device.type == "cuda" else t
+
+    def _indices(self, i: int, n: int) -> torch.Tensor:
+        bs = self.batch_size
+        if bs > n:  # tiny datasets: draw with replacement
+            return torch.randint(n, (bs,), generator=self.gens[i])
+        if self.perms[i] is None or self.pos[i] + bs > n:
+            self.perms[i], self.pos[i] = torch.randperm(n, generator=self.gens[i]), 0
+        idx = self.perms[i][self.pos[i] : self.pos[i] + bs]
+        self.pos[i] += bs
+        return idx
+
+    def _take(self, tensors: list[torch.Tensor], i: int) -> list[torch.Tensor]:
+        idx = self._indices(i, tensors[0].shape[0]).to(tensors[0].device)
+        out = [
+            t.index_select(0, idx).to(self.device, non_blocking=True) for t in tensors
+        ]
+        if out[0].dim() == 4 and self.channels_last:
+            out[0] = out[0].contiguous(memory_format=torch.channels_last)
+        return out
+
+    def next(self) -> Batch:
+        """The next batch on the device."""
+        self.images_drawn += self.batch_size
+        if self.kind == "domains":
+            (a,), (b,) = self._take(self.streams[0], 0), self._take(self.streams[1], 1)
+            return Batch((a, b))
+        taken = self._take(self.streams[0], 0)
+        return Batch(taken[0], taken[1] if len(taken) > 1 else None)
+
+    def state_dict(self) -> dict:
+        return {
+            "gens": [g.get_state() for g in self.gens],
+            "perms": [
+                p if p is not None else torch.empty(0, dtype=torch.int64)
+                for p in self.perms
+            ],
+            "pos": list(self.pos),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for g, s in zip(self.gens, state["gens"], strict=True):
+            g.set_state(s)
+        self.perms = [p if p.numel() else None for p in state["perms"]]
+        self.pos = list(state["pos"])
+
+
+def check_data_kind(family: Family, data: Data) -> None:
+    """Unconditional image families also train on class folders (labels unused)."""
+    kind = data.kind
+    if kind in family.data_kinds or (
+        kind == "classes" and "images" in family.data_kinds
+    ):
+        return
+    wanted = ", ".join(family.data_kinds)
+    raise DataError(f"{family.name} cannot train on {kind} data (it needs {wanted})")
+
+
+def autocast(device: torch.device, precision: str):
+    """The autocast context for ``precision`` (fp32: none)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+class Trainer:
+    """One run: build, (restore), loop, save. ``train()`` is its public face."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: Data,
+        out_dir: Path,
+        device: torch.device,
+        on_event: Callable[[Event], None] | None,
+        should_stop: Callable[[], bool] | None,
+    ):
+        self.config, self.data, self.device = config, data, device
+        self.family = family_of(config)
+        check_data_kind(self.family, data)
+        if config.precision == "fp16" and device.type != "cuda":
+            raise ValueError("precision fp16 needs a CUDA device; use bf16 on CPU")
+        self.out_dir = Path(out_dir)
+        self.ckpt_dir = self.out_dir / "checkpoints"
+        self.sample_dir = self.out_dir / "samples"
+        self.on_event, self.should_stop = on_event, should_stop
+        self.info: DataInfo = data_info(data)
+        self.images = self.info.kind != "points"
+        self.step = 0
+        # Divergence watchdog: learning rates are scaled by lr_scale, halved at
+        # each rollback; both survive in checkpoints so a resume keeps them.
+        self.lr_scale = 1.0
+        self.rollbacks_used = 0
+        self.widest_spread = 0.0  # of the fixed-noise samples, for collapse
+        self._build()
+
+    # -- setup ---------------------------------------------------------------
+
+    def _build(self) -> None:
+        c = self.config
+        torch.manual_seed(c.seed)
+        random.seed(c.seed)
+        self.recipe: Recipe = self.family.build(c, self.info, self.device)
+        self.channels_last = c.channels_last and self.images
+        if self.channels_last:
+            for net in self.recipe.nets.values():
+                net.to(memory_format=torch.channels_last)
+        gen = self.recipe.nets[self.recipe.generator]
+        self.ema = make_ema(gen) if c.ema > 0 else None
+        if self.ema is not None and self.recipe.on_ema is not None:
+            self.recipe.on_ema(self.ema)
+        if c.compile:
+            for net in self.recipe.nets.values():
+                net.compile()
+        for opt in self.recipe.optimizers.values():
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        self.scaler = torch.amp.GradScaler(
+            "cuda", enabled=c.precision == "fp16" and self.device.type == "cuda"
+        )
+        self.feed = DataFeed(
+            self.data, c.batch_size, c.seed, self.device, self.channels_last
+        )
+        self._fixed_inputs()
+
+    def _fixed_inputs(self) -> None:
+        """Noise (and labels) for sample grids, from their own seeded generator so
+        that drawing them never moves the training RNG."""
+        gen = torch.Generator().manual_seed(self.config.seed + 7919)
+        labels = None
+        if not self.images:
+            n = SAMPLE_POINTS
+        elif self.recipe.conditional:
+            k = self.info.num_classes
+            labels = torch.arange(k).repeat_interleave(8).to(self.device)
+            n = 8 * k
+        else:
+            n = SAMPLE_IMAGES
+        self.fixed_z = torch.randn(n, self.recipe.z_dim, generator=gen).to(self.device)
+        self.fixed_labels = labels
+        if not self.images:
+            pts = self.data.points
+            pick = torch.randperm(pts.shape[0], generator=gen)[:SAMPLE_POINTS]
+            self.real_points = pts[pick].cpu()
+
+    # -- events, files --------------------------------------------------------
+
+    def emit(self, event: Event, log: bool = True) -> None:
+        if log:
+            with open(self.out_dir / "metrics.jsonl", "a") as fh:
+                fh.write(json.dumps(event.to_dict()) + "\n")
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.out_dir).as_posix()
+
+    def payload(self) -> dict:
+        rng = {
+            "torch": torch.get_rng_state(),
+            "python": random.getstate(),
+            "feed": self.feed.state_dict(),
+        }
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        r = self.recipe
+        return {
+            "family": self.family.name,
+            "config": self.config.to_dict(),
+            "step": self.step,
+            "nets": {k: net.state_dict() for k, net in r.nets.items()},
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "optimizers": {k: opt.state_dict() for k, opt in r.optimizers.items()},
+            "scaler": self.scaler.state_dict(),
+            "state": {k: obj.state_dict() for k, obj in r.state.items()},
+            "rng": rng,
+            "data": self.info.to_dict(),
+            "watchdog": {
+                "lr_scale": self.lr_scale,
+                "rollbacks": self.rollbacks_used,
+                "widest_spread": self.widest_spread,
+            },
+        }
+
+    def save(self) -> Path:
+        """Checkpoint the current step: step_XXXXXXX.pt, then latest.pt -> it.
+
+        Raises Diverging instead of writing weights that are not finite: a
+        rollback must always find a healthy checkpoint."""
+        for name, net in self.recipe.nets.items():
+            if not all(torch.isfinite(t).all() for t in net.state_dict().values()):
+                raise Diverging(f"{name} has non-finite weights")
+        path = self.ckpt_dir / f"step_{self.step:07d}.pt"
+        _save_checkpoint(path, self.payload())
+        link_atomic(path, self.ckpt_dir / "latest.pt")
+        self.emit(CheckpointEvent(step=self.step, path=self.rel(path)))
+        return path
+
+    def restore(self) -> None:
+        """Continue exactly from checkpoints/latest.pt."""
+        path = self.ckpt_dir / "latest.pt"
+        if not path.exists():
+            raise CheckpointError(f"nothing to resume: {path} does not exist")
+        p = load_checkpoint(path, map_location=self.device)
+        if p.get("family") != self.family.name:
+            raise CheckpointError(
+                f"{path} is a {p.get('family')} checkpoint, not {self.family.name}"
+            )
+        if p["data"].get("fingerprint") != self.info.fingerprint:
+            raise CheckpointError(f"{path} was trained on different data")
+        r = self.recipe
+        try:
+            for k, net in r.nets.items():
+                net.load_state_dict(p["nets"][k])
+            if self.ema is not None and p.get("ema") is not None:
+                self.ema.load_state_dict(p["ema"])
+            for k, opt in r.optimizers.items():
+                opt.load_state_dict(p["optimizers"][k])
+            for k, obj in r.state.items():
+                obj.load_state_dict(p["state"][k])
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise CheckpointError(f"{path} does not fit this model: {exc}") from exc
+        self.scaler.load_state_dict(p["scaler"])
+        torch.set_rng_state(p["rng"]["torch"].cpu())
+        random.setstate(_as_tuple(p["rng"]["python"]))
+        if "cuda" in p["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(p["rng"]["cuda"].cpu(), self.device)
+        self.feed.load_state_dict(p["rng"]["feed"])
+        self.step = int(p["step"])
+        watchdog = p.get("watchdog") or {}
+        self.lr_scale = float(watchdog.get("lr_scale", 1.0))
+        self.rollbacks_used = int(watchdog.get("rollbacks", 0))
+        self.widest_spread = float(watchdog.get("widest_spread", 0.0))
+
+    def recover(self, why: str) -> None:
+        """Roll back to the last checkpoint with half the learning rate, or
+        raise TrainingDiverged when no rollback is left (or nothing to go to)."""
+        latest = self.ckpt_dir / "latest.pt"
+        if self.rollbacks_used >= self.config.rollbacks or not latest.exists():
+            raise self._diverged(why)
+        from_step, used, scale = self.step, self.rollbacks_used + 1, self.lr_scale
+        self.restore()
+        self.rollbacks_used, self.lr_scale = used, scale / 2
+        self.emit(
+            RollbackEvent(
+                step=self.step,
+                from_step=from_step,
+                reason=why,
+                lr_scale=self.lr_scale,
+                rollbacks_left=self.config.rollbacks - used,
+            )
+        )
+
+    # -- samples ----------------------------------------------------------------
+
+    @torch.no_grad()
+    def sample(self) -> None:
+        r = self.recipe
+        net = self.ema if self.ema is not None else r.nets[r.generator]
+        was_training = net.training
+        net.eval()
+        with autocast(self.device, self.config.precision):
+            out = r.generate(net, self.fixed_z, self.fixed_labels).float()
+        net.train(was_training)
+        path = self.sample_dir / f"step_{self.step:07d}.png"
+        if self.images:
+            save_grid(out, path, nrow=8)
+            self.emit(SampleEvent(step=self.step, path=self.rel(path)))
+            self.check_collapse(out)
+            return
+        surface = self.surface()
+        save_points_plot(out.cpu(), self.real_points, path, surface)
+        self.emit(
+            SampleEvent(
+                step=self.step,
+                path=self.rel(path),
+                points=[[round(x, 4), round(y, 4)] for x, y in out.cpu().tolist()],
+                real_points=self.real_points.tolist(),
+                surface=surface,
+            )
+        )
+        self.check_collapse(out)
+
+    def check_collapse(self, samples: torch.Tensor) -> None:
+        """Raise Diverging when the fixed-noise samples' spread (their mean
+        pairwise distance) fell below ``collapse_ratio`` of the widest yet."""
+        ratio = self.config.collapse_ratio
+        if ratio <= 0 or len(samples) < 2:
+            return
+        spread = float(torch.pdist(samples.flatten(1).float()).mean())
+        if spread < ratio * self.widest_spread:
+            share = spread / self.widest_spread
+            raise Diverging(
+                f"mode collapse: the fixed-noise samples spread {share:.0%} as "
+                "wide as before"
+            )
+        self.widest_spread = max(self.widest_spread, spread)
+
+    @torch.no_grad()
+    def surface(self) -> dict | None:
+        """D on an n x n grid covering the real points (rows from ymin up)."""
+        if self.recipe.discriminate is None:
+            return None
+        pts = self.real_points
+        lo, hi = pts.min(0).values, pts.max(0).values
+        half = 0.6 * float((hi - lo).max()) + 1e-3
+        cx, cy = ((lo + hi) / 2).tolist()
+        xs = torch.linspace(cx - half, cx + half, SURFACE_SIZE)
+        ys = torch.linspace(cy - half, cy + half, SURFACE_SIZE)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        grid = torch.stack([gx.flatten(), gy.flatten()], 1).to(self.device)
+        values = self.recipe.discriminate(grid).float().cpu()
+        return {
+            "extent": [cx - half, cx + half, cy - half, cy + half],
+            "size": SURFACE_SIZE,
+            "values": [round(v, 4) for v in values.tolist()],
+        }
+
+    # -- the loop ---------------------------------------------------------------
+
+    def _set_trainable(self, optimizer: str) -> None:
+        trained = set(self.recipe.nets_of(optimizer))
+        for name, net in self.recipe.nets.items():
+            net.requires_grad_(name in trained)
+
+    def _params(self, optimizer: str):
+        for name in self.recipe.nets_of(optimizer):
+            yield from self.recipe.nets[name].parameters()
+
+    def _diverged(self, why: str) -> TrainingDiverged:
+        reason = (
+            f"training diverged at step {self.step}: {why}; try a lower learning "
+            "rate, grad_clip, or precision fp32"
+        )
+        self.emit(FailedEvent(step=self.step, reason=reason))
+        return TrainingDiverged(reason)
+
+    def run_phase(self, phase: Phase, stats: dict) -> None:
+        opt = self.recipe.optimizers[phase.optimizer]
+        self._set_trainable(phase.optimizer)
+        opt.zero_grad(set_to_none=True)
+        with autocast(self.device, self.config.precision):
+            loss, figures = phase.run(self.feed.next(), self.step)
+        value = loss.item()  # one device sync serves both checks
+        if not math.isfinite(value):
+            raise Diverging(f"{phase.name} loss is {value}")
+        limit = self.config.loss_limit
+        if limit > 0 and abs(value) > limit:
+            raise Diverging(f"{phase.name} loss exploded to {value:.3g}")
+        self.scaler.scale(loss).backward()
+        if self.config.grad_clip > 0:
+            self.scaler.unscale_(opt)
+            norm = torch.nn.utils.clip_grad_norm_(
+                list(self._params(phase.optimizer)), self.config.grad_clip
+            )
+            if not torch.isfinite(norm).item() and not self.scaler.is_enabled():
+                raise Diverging(f"{phase.name} gradient norm is {norm.item()}")
+            figures[f"grad_norm_{phase.optimizer}"] = norm.item()
+        self.scaler.step(opt)
+        self.scaler.update()
+        if phase.after is not None:
+            phase.after()
+        stats.update(figures)
+
+    def train_step(self) -> tuple[dict, dict]:
+        """One generator step (all due phases); returns (stats, extras)."""
+        c, r = self.config, self.recipe
+        extras = dict(r.on_step(self.step)) if r.on_step is not None else {}
+        factor = lr_factor(c.lr_schedule, self.step, c.steps)
+        for opt in r.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = group["initial_lr"] * factor * self.lr_scale
+        if c.lr_schedule != "constant":
+            extras["lr_factor"] = factor
+        stats: dict[str, float] = {}
+        for phase in r.phases:
+            if phase.due(self.step):
+                for _ in range(phase.repeats):
+                    self.run_phase(phase, stats)
+        if self.ema is not None:
+            update_ema(self.ema, r.nets[r.generator], ema_beta(c.ema, self.step))
+        self.step += 1
+        return stats, extras
+
+    def step_event(self, stats: dict, extras: dict, rate: float, eta) -> StepEvent:
+        losses = {k[5:]: v for k, v in stats.items() if k.startswith("loss_")}
+        other = {
+            k: v
+            for k, v in stats.items()
+            if not k.startswith("loss_") and k not in ("d_real", "d_fake")
+        }
+        return StepEvent(
+            step=self.step,
+            total_steps=self.config.steps,
+            losses=losses,
+            d_real=stats.get("d_real"),
+            d_fake=stats.get("d_fake"),
+            images_per_sec=rate,
+            eta_seconds=eta,
+            extras={**other, **extras},
+        )
+
+    def loop(self) -> TrainResult:
+        c = self.config
+        t0 = time.perf_counter()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.emit(
+            StartedEvent(
+                family=self.family.name,
+                total_steps=c.steps,
+                start_step=self.step,
+                device=str(self.device),
+                config=c.to_dict(),
+            )
+        )
+        for net in self.recipe.nets.values():
+            net.train()
+        window: deque[tuple[float, int]] = deque(maxlen=50)
+        window.append((time.perf_counter(), self.feed.images_drawn))
+        log_every = max(1, c.steps // METRIC_LINES)
+        stats: dict = {}
+        while True:
+            stopping = self.should_stop is not None and self.should_stop()
+            if stopping or self.step >= c.steps:
+                try:
+                    path = self.save()
+                except Diverging as exc:  # back to healthy weights, then save
+                    self.recover(str(exc))
+                    continue
+                if stopping:
+                    reason = _stop_reason(self.should_stop)
+                    self.emit(
+                        StoppedEvent(
+                            step=self.step, checkpoint=self.rel(path), reason=reason
+                        )
+                    )
+                    return self._result("stopped", path, t0, stats)
+                seconds = time.perf_counter() - t0
+                self.emit(
+                    FinishedEvent(
+                        step=self.step, checkpoint=self.rel(path), seconds=seconds
+                    )
+                )
+                return self._result("finished", path, t0, stats)
+            try:
+                stats, extras = self.train_step()
+            except Diverging as exc:
+                self.recover(str(exc))
+                continue
+            now = time.perf_counter()
+            window.append((now, self.feed.images_drawn))
+            (t_a, n_a), (t_b, n_b) = window[0], window[-1]
+            rate = (n_b - n_a) / max(t_b - t_a, 1e-9)
+            per_step = (t_b - t_a) / max(len(window) - 1, 1)
+            eta = per_step * (c.steps - self.step)
+            log = self.step % log_every == 0 or self.step == c.steps
+            self.emit(self.step_event(stats, extras, rate, eta), log=log)
+            # Every checkpoint has its grid too: the timeline shows them together.
+            if (
+                self.step % c.sample_every == 0
+                or self.step % c.checkpoint_every == 0
+                or self.step == c.steps
+            ):
+                try:
+                    self.sample()
+                except Diverging as exc:
+                    self.recover(str(exc))
+                    continue
+            if self.step % c.checkpoint_every == 0 and self.step < c.steps:
+                try:
+                    self.save()
+                except Diverging as exc:
+                    self.recover(str(exc))
+
+    def _result(self, status: str, path: Path, t0: float, stats: dict) -> TrainResult:
+        losses = {k: v for k, v in stats.items() if k.startswith("loss_")}
+        return TrainResult(
+            status, self.step, path, self.out_dir, time.perf_counter() - t0, losses
+        )
+
+
+def _as_tuple(value):
+    """random.setstate needs tuples where a checkpoint may hold lists."""
+    if isinstance(value, list | tuple):
+        return tuple(_as_tuple(v) for v in value)
+    return value
+
+
+def _stop_reason(should_stop) -> str:
+    reason = getattr(should_stop, "reason", "")
+    return reason if isinstance(reason, str) and reason else "requested"
+
+
+def train(
+    config: TrainConfig,
+    *,
+    data: str | Path | Data,
+    out_dir: Path,
+    device: str = "auto",
+    on_event: Callable[[Event], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Train the family of ``config`` on ``data``, writing to ``out_dir``.
+
+    data: an image folder (flat, class subfolders, or A/ and B/), a CSV of 2D
+    points, "builtin:<name>", or a loaded ImageData/DomainData/PointData.
+    on_event receives every gan_core.events event; should_stop is polled every
+    step (true: checkpoint, emit ``stopped``, return status "stopped").
+    resume continues exactly from out_dir/checkpoints/latest.pt.
+    Raises DataError, CheckpointError, DeviceError, or TrainingDiverged (after
+    emitting ``failed``; no NaN checkpoint is written).
+    """
+    torch_device = resolve_device(device)
+    channels = None
+    loaded = load_data(data, image_size=config.image_size, channels=channels)
+    trainer = Trainer(
+        config, loaded, Path(out_dir), torch_device, on_event, should_stop
+    )
+    if resume:
+        trainer.restore()
+    return trainer.loop()
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())

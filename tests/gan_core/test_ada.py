@@ -1,0 +1,89 @@
+"""Adaptive discriminator augmentation (Karras et al. 2020): p follows D's
+overfitting, augments each image with probability p, and survives resume."""
+
+import pytest
+import torch
+
+from gan_core.ada import AdaptiveAugment
+from gan_core.checkpoint import load_checkpoint
+from gan_core.config import config_from_dict
+from gan_core.trainer import train
+
+
+def test_p_moves_by_the_stated_speed_in_the_direction_of_the_heuristic():
+    ada = AdaptiveAugment(target=0.6, speed_kimg=1.0, interval=4)
+    overfit = torch.tensor([3.0, 2.0, 1.0, -1.0, 2.0, 5.0, 1.0, 1.0])  # r_t = 0.75
+    for _ in range(3):
+        ada.observe(overfit)
+    assert ada.p == 0.0  # adjusts only every 4 D steps
+    ada.observe(overfit)
+    assert ada.p == pytest.approx(32 / 1000)  # 4 batches of 8 images, 1 kimg
+    balanced = torch.tensor([1.0, -1.0] * 4)  # r_t = 0 < 0.6: down again
+    for _ in range(8):
+        ada.observe(balanced)
+    assert ada.p == 0.0  # and never below 0
+
+
+def test_each_image_is_augmented_with_probability_p():
+    torch.manual_seed(0)
+    x = torch.rand(400, 3, 8, 8) * 2 - 1
+    ada = AdaptiveAugment("cutout")
+    assert torch.equal(ada(x), x)  # p = 0: the identity
+    ada.p = 0.25
+    changed = (ada(x) != x).flatten(1).any(1).float().mean().item()
+    assert 0.18 < changed < 0.32
+    ada.p = 1.0
+    assert (ada(x) != x).flatten(1).any(1).all()
+    points = torch.rand(10, 2)
+    assert torch.equal(ada(points), points)  # only images are augmented
+
+
+@pytest.mark.parametrize("family", ["dcgan", "stylegan2"])
+def test_p_rises_on_a_tiny_dataset_and_is_restored_on_resume(
+    family, tmp_path, tiny_images
+):
+    """24 images: D learns them by heart, r_t climbs above the target, p rises;
+    the checkpoint keeps p and a resumed run starts from it."""
+    if family == "dcgan":
+        size = {"image_size": 8, "g_channels": 8, "d_channels": 8}
+    else:
+        size = {"image_size": 16, "z_dim": 16, "w_dim": 16, "mapping_layers": 2,
+                "channel_base": 256, "channel_max": 16}  # fmt: skip
+        tiny_images = type(tiny_images)(
+            torch.nn.functional.interpolate(tiny_images.images, size=16),
+            tiny_images.labels,
+            tiny_images.class_names,
+        )
+    settings = {
+        **size,
+        "batch_size": 8,
+        "steps": 40,
+        "sample_every": 40,
+        "checkpoint_every": 40,
+        "ada_target": 0.6,
+        "ada_kimg": 0.5,  # fast, so that a few dozen steps show it
+        "lr_d": 2e-3,
+    }
+    events = []
+    train(config_from_dict(family, settings), data=tiny_images, out_dir=tmp_path,
+          device="cpu", on_event=lambda e: events.append(e.to_dict()))  # fmt: skip
+    p_live = [e["extras"]["ada_p"] for e in events if e["type"] == "step"]
+    assert p_live[0] == 0.0 and max(p_live) > 0.2, p_live
+    saved = load_checkpoint(tmp_path / "checkpoints" / "latest.pt")["state"]["ada"]
+    assert saved["p"] == pytest.approx(p_live[-1])
+
+    resumed = []
+    train(config_from_dict(family, {**settings, "steps": 44}), data=tiny_images,
+          out_dir=tmp_path, device="cpu", resume=True,
+          on_event=lambda e: resumed.append(e.to_dict()))  # fmt: skip
+    first = next(e for e in resumed if e["type"] == "step")
+    assert first["step"] == 41
+    # One D step from the saved p: at most one adjustment of 4 x 8 / 500 away.
+    assert abs(first["extras"]["ada_p"] - saved["p"]) <= 32 / 500 + 1e-9
+    assert first["extras"]["ada_p"] > 0.1
+
+
+def test_ada_is_off_unless_asked(tmp_path, tiny_images, tiny_settings):
+    train(config_from_dict("dcgan", tiny_settings("dcgan")), data=tiny_images,
+          out_dir=tmp_path, device="cpu")  # fmt: skip
+    assert "ada" not in load_checkpoint(tmp_path / "checkpoints/latest.pt")["state"]
