@@ -1,0 +1,1 @@
+"""GAN Studio accounts app."""
