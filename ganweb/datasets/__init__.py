@@ -1,0 +1,1 @@
+"""Datasets: upload, validate, inspect and reuse image datasets."""

@@ -1,0 +1,18 @@
+"""Dataset forms: the upload page (works without JavaScript too) and rename."""
+
+from __future__ import annotations
+
+from django import forms
+
+ACCEPT = ".zip,.tar,.tgz,.gz,image/png,image/jpeg,image/webp,image/bmp,image/gif"
+
+
+class DatasetUploadForm(forms.Form):
+    """The name; the files themselves (field ``upload``, one archive or several
+    images) go straight to the dataset service, which checks them."""
+
+    name = forms.CharField(max_length=200, required=False)
+
+
+class DatasetRenameForm(forms.Form):
+    name = forms.CharField(max_length=200)

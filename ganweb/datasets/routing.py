@@ -1,0 +1,7 @@
+from django.urls import path
+
+from ganweb.datasets.consumers import DatasetConsumer
+
+websocket_urlpatterns = [
+    path("ws/datasets/<int:dataset_id>/", DatasetConsumer.as_asgi()),
+]

@@ -1,0 +1,305 @@
+"""Dataset services: the only code that creates, changes or deletes datasets.
+
+Views, the API and the worker task call these. An upload is checked in the
+request as far as its table of contents allows (bad uploads answer 400 and
+leave nothing behind); the heavy work runs in a Celery task on the light queue,
+queued when the transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models.deletion import ProtectedError
+
+from ganweb.datasets import ingest
+from ganweb.datasets.archives import Rejected, archive_type
+from ganweb.datasets.limits import current_limits
+from ganweb.datasets.models import Dataset, DatasetState
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 200
+UPLOAD_DIR = "upload"
+ARCHIVE_FILE = "archive"
+MANIFEST = "manifest.json"
+
+
+class DatasetError(ValueError):
+    """A request about a dataset that cannot be done; the message says why."""
+
+
+class DatasetRejected(DatasetError):
+    """An upload refused as a whole (400)."""
+
+
+class DatasetInUse(DatasetError):
+    """The dataset cannot be deleted while jobs use it (409)."""
+
+
+def dataset_dir(dataset_id: int) -> Path:
+    """MEDIA_ROOT/datasets/<id>: every file of one dataset, named by us."""
+    return Path(settings.MEDIA_ROOT) / "datasets" / str(int(dataset_id))
+
+
+def dataset_training_path(*, dataset: Dataset) -> Path:
+    """The folder gan_core trains on (flat, class folders, or A/ and B/)."""
+    return dataset_dir(dataset.pk) / "data"
+
+
+def dataset_in_use(*, dataset: Dataset) -> bool:
+    """Whether a job refers to the dataset (then it cannot be deleted).
+
+    Looks for the reverse relation by name so the datasets app does not import
+    the jobs app; jobs protect their dataset row, so any job counts.
+    """
+    jobs = getattr(dataset, "jobs", None)
+    return bool(jobs is not None and jobs.exists())
+
+
+def _clean_name(name: str, fallback: str = "") -> str:
+    name = " ".join((name or "").split())[:NAME_MAX]
+    if not name:
+        name = " ".join(Path(fallback or "").stem.split())[:NAME_MAX]
+    return name or "Untitled dataset"
+
+
+def _store_upload(upload: UploadedFile, target: Path) -> int:
+    """Move (or stream) an uploaded file to ``target``; never hold it in memory."""
+    temporary = getattr(upload, "temporary_file_path", None)
+    if temporary is not None:
+        shutil.move(temporary(), target)
+    else:
+        with open(target, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    return target.stat().st_size
+
+
+def dataset_ingest(
+    *,
+    owner,
+    name: str,
+    archive: UploadedFile | None = None,
+    images: Sequence[UploadedFile] = (),
+) -> Dataset:
+    """Accept an upload: check it, keep it in the dataset's folder, queue it.
+
+    Raises DatasetRejected, leaving no row and no file, when the upload is
+    refused; the message is meant for the person who uploaded.
+    """
+    if archive is not None and images:
+        raise DatasetRejected("send either one archive (file) or images (files)")
+    if archive is None and not images:
+        raise DatasetRejected(
+            "no file: send an archive as 'file' or several images as 'files'"
+        )
+    limits = current_limits()
+    if len(images) > limits.upload_files:
+        raise DatasetRejected(
+            f"too many files: at most {limits.upload_files:,} images per upload"
+        )
+    fallback = archive.name if archive is not None else ""
+    folder = None
+    try:
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                owner=owner, name=_clean_name(name, fallback)
+            )
+            folder = dataset_dir(dataset.pk)
+            shutil.rmtree(folder, ignore_errors=True)
+            (folder / UPLOAD_DIR).mkdir(parents=True)
+            if archive is not None:
+                stats = _accept_archive(archive, folder / UPLOAD_DIR, limits)
+            else:
+                stats = _accept_images(images, folder / UPLOAD_DIR, limits)
+            dataset.kind = stats.pop("kind")
+            dataset.stats = stats
+            dataset.save(update_fields=["kind", "stats"])
+            transaction.on_commit(lambda: _enqueue(dataset.pk))
+    except Rejected as exc:
+        _remove(folder)
+        raise DatasetRejected(str(exc)) from exc
+    except BaseException:
+        _remove(folder)
+        raise
+    return dataset
+
+
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _accept_archive(upload: UploadedFile, target: Path, limits) -> dict:
+    path = target / ARCHIVE_FILE
+    size = _store_upload(upload, path)
+    kind = archive_type(path)
+    layout = ingest.inspect_archive(path, kind, limits)
+    return {
+        "kind": layout.kind,
+        "source": "archive",
+        "archive_type": kind,
+        "upload_bytes": size,
+    }
+
+
+def _accept_images(uploads: Sequence[UploadedFile], target: Path, limits) -> dict:
+    names, total = [], 0
+    for index, upload in enumerate(uploads):
+        path = target / f"{index:05d}"
+        total += _store_upload(upload, path)
+        names.append(_clean_name(upload.name, "")[:120])
+    ingest.inspect_images(
+        [(target / f"{i:05d}", name) for i, name in enumerate(names)], limits
+    )
+    (target / MANIFEST).write_text(json.dumps({"names": names}))
+    return {"kind": ingest.IMAGES, "source": "files", "upload_bytes": total}
+
+
+def _enqueue(dataset_id: int) -> None:
+    from workers.tasks.datasets import process_dataset
+
+    process_dataset.apply_async(args=[dataset_id], queue="light")
+
+
+@transaction.atomic
+def dataset_rename(*, dataset: Dataset, name: str) -> Dataset:
+    cleaned = " ".join((name or "").split())[:NAME_MAX]
+    if not cleaned:
+        raise DatasetError("a dataset needs a name")
+    dataset.name = cleaned
+    dataset.save(update_fields=["name", "updated_at"])
+    return dataset
+
+
+def dataset_delete(*, dataset: Dataset) -> None:
+    """Delete the row and every file; refused while a job uses the dataset."""
+    if dataset_in_use(dataset=dataset):
+        raise DatasetInUse(
+            f"'{dataset.name}' is used by a training job; delete its jobs first"
+        )
+    folder = dataset_dir(dataset.pk)
+    try:
+        dataset.delete()
+    except ProtectedError as exc:  # a job appeared since the check
+        raise DatasetInUse(f"'{dataset.name}' is used by a training job") from exc
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+# The worker side ------------------------------------------------------------
+
+
+def _publish(dataset: Dataset) -> None:
+    from ganweb.core.realtime import publish
+    from ganweb.datasets.selectors import dataset_group, dataset_state_event
+
+    try:
+        publish(dataset_group(dataset.pk), dataset_state_event(dataset))
+    except Exception:  # live updates are a nicety; the database is the truth
+        log.warning("could not publish dataset %s state", dataset.pk, exc_info=True)
+
+
+def _set_progress(dataset: Dataset, fraction: float) -> None:
+    dataset.progress = round(fraction * 100, 1)
+    Dataset.objects.filter(pk=dataset.pk).update(progress=dataset.progress)
+    _publish(dataset)
+
+
+def dataset_process(*, dataset_id: int) -> str:
+    """Unpack, verify and store a pending dataset; safe to deliver twice.
+
+    Claims the row with a conditional update (pending -> processing), so a
+    second delivery returns at once. Ends ready, or failed with the reason and
+    with every file removed.
+    """
+    claimed = Dataset.objects.filter(pk=dataset_id, state=DatasetState.PENDING).update(
+        state=DatasetState.PROCESSING, progress=0.0
+    )
+    if not claimed:
+        return "not-claimed"
+    dataset = Dataset.objects.get(pk=dataset_id)
+    _publish(dataset)
+    folder = dataset_dir(dataset_id)
+    started = time.monotonic()
+    try:
+        result = _run_ingest(dataset, folder)
+    except Rejected as exc:
+        return _fail(dataset, folder, str(exc))
+    except Exception as exc:
+        log.exception("dataset %s failed while processing", dataset_id)
+        return _fail(dataset, folder, f"processing failed: {type(exc).__name__}")
+    shutil.rmtree(folder / UPLOAD_DIR, ignore_errors=True)
+    stats = {
+        **dataset.stats,
+        **result.stats,
+        "class_names": result.class_names,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    # A conditional update: a dataset deleted meanwhile is not brought back.
+    if not Dataset.objects.filter(pk=dataset_id).update(
+        state=DatasetState.READY,
+        progress=100.0,
+        error="",
+        kind=result.kind,
+        image_count=result.image_count,
+        skipped_count=result.skipped_count,
+        classes=result.classes,
+        fingerprint=result.fingerprint,
+        stats=stats,
+    ):
+        shutil.rmtree(folder, ignore_errors=True)
+        return "deleted"
+    dataset.refresh_from_db()
+    _publish(dataset)
+    return "ready"
+
+
+def _run_ingest(dataset: Dataset, folder: Path) -> ingest.IngestResult:
+    limits = current_limits()
+    upload = folder / UPLOAD_DIR
+
+    def progress(fraction: float) -> None:
+        _set_progress(dataset, fraction)
+
+    if dataset.stats.get("source") == "files":
+        names = json.loads((upload / MANIFEST).read_text())["names"]
+        files = [(upload / f"{i:05d}", name) for i, name in enumerate(names)]
+        return ingest.ingest_images(
+            files=files, folder=folder, limits=limits, progress=progress
+        )
+    archive = upload / ARCHIVE_FILE
+    return ingest.ingest_archive(
+        archive=archive,
+        kind=archive_type(archive),
+        folder=folder,
+        limits=limits,
+        progress=progress,
+    )
+
+
+def _fail(dataset: Dataset, folder: Path, reason: str) -> str:
+    """Nothing half-stored: the files go, the row keeps only the reason."""
+    shutil.rmtree(folder, ignore_errors=True)
+    updated = Dataset.objects.filter(pk=dataset.pk).update(
+        state=DatasetState.FAILED,
+        error=reason,
+        progress=0.0,
+        image_count=0,
+        skipped_count=0,
+        classes={},
+        fingerprint="",
+    )
+    if not updated:
+        return "deleted"
+    dataset.refresh_from_db()
+    _publish(dataset)
+    return "failed"

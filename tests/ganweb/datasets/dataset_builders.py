@@ -1,0 +1,98 @@
+"""Tiny images and real archives built inside the tests (no fixtures on disk)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tarfile
+import zipfile
+import zlib
+from pathlib import Path
+
+from PIL import Image
+
+
+def image_bytes(index: int = 0, size=(8, 8), fmt: str = "PNG", mode="RGB") -> bytes:
+    """A small image whose pixels depend on ``index`` (so contents differ)."""
+    colour = ((index * 37) % 256, (index * 91) % 256, (index * 53) % 256)
+    if mode == "L":
+        colour = colour[0]
+    buffer = io.BytesIO()
+    Image.new(mode, size, colour).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height, with almost no data behind it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
+
+
+def flat_members(count: int, prefix: str = "", fmt: str = "PNG") -> dict:
+    suffix = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp", "BMP": "bmp"}
+    return {
+        f"{prefix}img{i:03d}.{suffix[fmt]}": image_bytes(i, fmt=fmt)
+        for i in range(count)
+    }
+
+
+def class_members(classes: dict[str, int], prefix: str = "") -> dict:
+    members, index = {}, 0
+    for name, count in classes.items():
+        for i in range(count):
+            members[f"{prefix}{name}/{i:03d}.png"] = image_bytes(index)
+            index += 1
+    return members
+
+
+def make_zip(path: Path, members: dict, *, compression=zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def make_tar(path: Path, members: dict, *, gz: bool = True) -> Path:
+    with tarfile.open(path, "w:gz" if gz else "w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def zip_with_symlink(path: Path, members: dict, link: str, target: str) -> Path:
+    make_zip(path, members)
+    with zipfile.ZipFile(path, "a") as archive:
+        info = zipfile.ZipInfo(link)
+        info.external_attr = (0o120777 << 16) | 0
+        archive.writestr(info, target)
+    return path
+
+
+def tar_with_symlink(path: Path, members: dict, link: str, target: str) -> Path:
+    make_tar(path, members)
+    with tarfile.open(path, "r:gz") as old:
+        entries = [(info, old.extractfile(info).read()) for info in old.getmembers()]
+    with tarfile.open(path, "w:gz") as archive:
+        for info, data in entries:
+            archive.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo(link)
+        info.type = tarfile.SYMTYPE
+        info.linkname = target
+        archive.addfile(info)
+    return path
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p for p in Path(root).rglob("*") if p.is_file()) if root else []

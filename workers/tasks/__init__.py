@@ -1,0 +1,1 @@
+"""Celery tasks. Tasks take ids, stay thin, and call services."""
