@@ -1,0 +1,1 @@
+"""Training jobs: queue, run on workers, watch live, cancel and resume."""

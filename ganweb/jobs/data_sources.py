@@ -1,0 +1,67 @@
+"""What a job trains on: a built-in dataset or one of the user's uploads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+BUILTIN_PREFIX = "builtin:"
+
+
+class DataSourceError(ValueError):
+    """The data a job asks for does not exist, is not ready, or is not theirs."""
+
+
+@dataclass(frozen=True)
+class DataSource:
+    data_ref: str  # "builtin:<name>" or the dataset's id as a string
+    kind: str  # "images", "classes", "domains" or "points"
+    title: str
+    dataset: object | None = None  # the Dataset row for uploads
+
+    def spec(self) -> str:
+        """What gan_core's trainer takes as ``data``: builtin:<name> or a folder."""
+        if self.dataset is None:
+            return self.data_ref
+        from ganweb.datasets.services import dataset_training_path
+
+        return str(dataset_training_path(dataset=self.dataset))
+
+
+def builtin_source(name: str) -> DataSource:
+    from gan_core.data.builtin import BUILTIN_NAMES, describe_builtin
+
+    if name not in BUILTIN_NAMES:
+        raise DataSourceError(f"unknown built-in dataset '{name}'")
+    info = describe_builtin(name)
+    return DataSource(f"{BUILTIN_PREFIX}{name}", info["kind"], info.get("title", name))
+
+
+def resolve_data_source(*, user, data_ref: str) -> DataSource:
+    """The user's view of ``data_ref``; foreign datasets look like missing ones."""
+    data_ref = str(data_ref).strip()
+    if data_ref.startswith(BUILTIN_PREFIX):
+        return builtin_source(data_ref[len(BUILTIN_PREFIX) :])
+    from ganweb.datasets.models import Dataset
+
+    if not data_ref.isdigit():
+        raise DataSourceError(f"no dataset '{data_ref}'")
+    dataset = Dataset.objects.filter(owner=user, pk=int(data_ref)).first()
+    if dataset is None:
+        raise DataSourceError(f"no dataset '{data_ref}'")
+    if dataset.state != "ready":
+        raise DataSourceError(f"dataset '{dataset.name}' is {dataset.state}, not ready")
+    return DataSource(str(dataset.pk), dataset.kind, dataset.name, dataset)
+
+
+def family_suits(family, kind: str) -> bool:
+    """Unconditional image families also train on class folders (labels unused)."""
+    if kind in family.data_kinds:
+        return True
+    return kind == "classes" and "images" in family.data_kinds
+
+
+def job_media_dir(job_id: int) -> Path:
+    from django.conf import settings
+
+    return Path(settings.MEDIA_ROOT) / "jobs" / str(job_id)

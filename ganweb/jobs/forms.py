@@ -1,0 +1,48 @@
+"""The job form is built from the family's settings schema in gan_core."""
+
+from __future__ import annotations
+
+from django import forms
+
+FIELD_TYPES = {
+    "int": forms.IntegerField,
+    "float": forms.FloatField,
+    "str": forms.CharField,
+}
+
+
+def settings_form_class(schema: list[dict]) -> type[forms.Form]:
+    """A Django form with one field per family setting, bounds from the schema."""
+    fields = {}
+    for spec in schema:
+        kind = spec.get("type", "str")
+        label = spec["name"].replace("_", " ")
+        common = {"label": label, "help_text": spec.get("help", ""), "required": False}
+        if spec.get("choices"):
+            choices = [(str(choice), str(choice)) for choice in spec["choices"]]
+            fields[spec["name"]] = forms.ChoiceField(choices=choices, **common)
+        elif kind == "bool":
+            fields[spec["name"]] = forms.BooleanField(**common)
+        elif kind in ("int", "float"):
+            bounds = {
+                key: spec[name]
+                for key, name in (("min_value", "min"), ("max_value", "max"))
+                if spec.get(name) is not None
+            }
+            fields[spec["name"]] = FIELD_TYPES[kind](**common, **bounds)
+        else:
+            fields[spec["name"]] = forms.CharField(**common)
+    return type("JobSettingsForm", (forms.Form,), fields)
+
+
+def settings_from_form(form: forms.Form, schema: list[dict]) -> dict:
+    """Only the values the person set; the family's defaults fill the rest."""
+    values = {}
+    for spec in schema:
+        value = form.cleaned_data.get(spec["name"])
+        if value in (None, "") and spec.get("type") != "bool":
+            continue
+        if spec.get("choices") and spec.get("type") in ("int", "float"):
+            value = {"int": int, "float": float}[spec["type"]](value)
+        values[spec["name"]] = value
+    return values

@@ -1,0 +1,99 @@
+"""Pre-flight estimates for the job form and the API.
+
+The web process never imports torch: it validates the request, describes the
+data's shape, and asks a light worker to probe the configuration
+(gan_core.preflight). Answers are cached per configuration, data shape and
+device (not per step count or seed: they do not change a step's cost).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.cache import cache
+
+from ganweb.jobs.data_sources import BUILTIN_PREFIX
+from ganweb.jobs.services import JobError, validate_job_request
+
+CACHE_SECONDS = 24 * 3600
+# Settings that change how long a run is, not what one step costs.
+COST_FREE = ("steps", "seed", "sample_every", "checkpoint_every")
+
+
+def data_shape(source) -> dict:
+    """gan_core.preflight.DataShape fields for a data source."""
+    if source.dataset is None:
+        from gan_core.data.builtin import describe_builtin
+
+        info = describe_builtin(source.data_ref[len(BUILTIN_PREFIX) :])
+        kind, count = info["kind"], info["count"]
+        channels, classes = info["channels"] or 3, len(info["classes"])
+    else:
+        dataset = source.dataset
+        kind, count = dataset.kind, dataset.image_count
+        seen = (dataset.stats or {}).get("channels") or {"3": 1}
+        channels, classes = max(int(c) for c in seen), len(dataset.classes or {})
+    if kind == "classes":
+        kind = "images"
+    return {
+        "kind": kind,
+        "count": int(count),
+        "channels": int(channels),
+        "num_classes": classes if kind == "images" else 0,
+    }
+
+
+def _cache_key(family: str, config: dict, shape: dict) -> str:
+    costly = {k: v for k, v in sorted(config.items()) if k not in COST_FREE}
+    blob = json.dumps([family, costly, shape], sort_keys=True, default=str)
+    return "preflight:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def job_preflight(*, user, data_ref: str, family: str, config: dict) -> dict:
+    """Time per step, duration, peak memory and whether it fits, for a job
+    that is not queued yet. Raises JobError for bad requests and when no
+    worker answers in time (status 503)."""
+    source, validated = validate_job_request(
+        user=user, data_ref=data_ref, family=family, config=config
+    )
+    settings_dict = validated.to_dict()
+    shape = data_shape(source)
+    key = _cache_key(family, settings_dict, shape)
+    answer = cache.get(key)
+    if answer is None:
+        answer = _probe_on_worker(family, settings_dict, shape)
+        cache.set(key, answer, CACHE_SECONDS)
+    else:
+        answer = {**answer, "cached": True}
+    steps = settings_dict["steps"]
+    return {
+        **answer,
+        "steps": steps,
+        "duration_seconds": answer["step_seconds"] * steps,
+        "batch_size": settings_dict["batch_size"],
+    }
+
+
+def _probe_on_worker(family: str, config: dict, shape: dict) -> dict:
+    from celery.exceptions import TimeoutError as CeleryTimeout
+
+    from workers.tasks.preflight import preflight
+
+    timeout = float(getattr(settings, "GAN_PREFLIGHT_TIMEOUT", 120))
+    result = preflight.apply_async(
+        args=[family, config, shape], queue="light", expires=timeout
+    )
+    try:
+        answer = result.get(timeout=timeout)
+    except CeleryTimeout as exc:
+        raise JobError(
+            f"no worker measured the configuration within {timeout:.0f} s; "
+            "try again in a moment"
+        ) from exc
+    finally:
+        result.forget()
+    if "error" in answer:
+        raise JobError(answer["error"], field="config")
+    return {**answer, "cached": False}

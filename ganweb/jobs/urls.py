@@ -1,0 +1,21 @@
+from django.urls import path
+
+from ganweb.jobs import views
+
+urlpatterns = [
+    path("", views.job_list, name="job-list"),
+    path("new/", views.job_new, name="job-new"),
+    path("new/preflight", views.job_new_preflight, name="job-new-preflight"),
+    path("<int:job_id>/", views.job_detail, name="job-detail"),
+    path("<int:job_id>/files/<path:path>", views.job_file, name="job-file"),
+    path(
+        "<int:job_id>/checkpoints/promote",
+        views.job_promote,
+        name="job-promote",
+    ),
+    path(
+        "<int:job_id>/<str:action>",
+        views.job_action,
+        name="job-action",
+    ),
+]

@@ -1,0 +1,195 @@
+"""Job pages: list, new-job form, live dashboard and the job's files."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from ganweb.jobs import services
+from ganweb.jobs.data_sources import DataSourceError, job_media_dir, resolve_data_source
+from ganweb.jobs.families import families_catalog, family_entry
+from ganweb.jobs.forms import settings_form_class, settings_from_form
+from ganweb.jobs.models import JobState
+from ganweb.jobs.selectors import (
+    job_for_user,
+    job_snapshot,
+    jobs_for_user,
+    queue_wait_estimate_seconds,
+)
+
+
+def _owned(request, job_id):
+    job = job_for_user(request.user, job_id)
+    if job is None:
+        raise Http404("no such job")
+    return job
+
+
+def job_list(request):
+    state = request.GET.get("state") or None
+    return render(
+        request,
+        "jobs/list.html",
+        {
+            "jobs": jobs_for_user(request.user, state=state),
+            "state": state,
+            "states": JobState.values,
+        },
+    )
+
+
+def job_new(request):
+    data_ref = request.GET.get("dataset") or request.POST.get("dataset") or ""
+    try:
+        source = resolve_data_source(user=request.user, data_ref=data_ref)
+    except DataSourceError as exc:
+        messages.error(request, f"Choose a dataset to train on first ({exc}).")
+        return redirect("dataset-list")
+    from gan_core.registry import get_family
+    from ganweb.jobs.data_sources import family_suits
+
+    suitable = [
+        f
+        for f in families_catalog()
+        if family_suits(get_family(f["name"]), source.kind)
+    ]
+    family_name = (
+        request.GET.get("model") or request.POST.get("model") or suitable[0]["name"]
+    )
+    family = family_entry(family_name)
+    if family is None or family not in suitable:
+        raise Http404("that model family cannot train on this dataset")
+    preset = request.GET.get("preset") or "quick"
+    initial = {spec["name"]: spec.get("default") for spec in family["settings"]}
+    initial.update(family["presets"].get(preset, {}))
+    form_class = settings_form_class(family["settings"])
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.job_create(
+                owner=request.user,
+                data_ref=source.data_ref,
+                family=family["name"],
+                config=settings_from_form(form, family["settings"]),
+            )
+        except services.JobError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            return redirect("job-detail", job_id=job.pk)
+    context = {
+        "source": source,
+        "families": suitable,
+        "family": family,
+        "preset": preset,
+        "form": form,
+    }
+    return render(request, "jobs/new.html", context, status=400 if form.errors else 200)
+
+
+def job_detail(request, job_id: int):
+    job = _owned(request, job_id)
+    from gan_core.events import event_schema
+
+    return render(
+        request,
+        "jobs/detail.html",
+        {
+            "job": job,
+            "snapshot": job_snapshot(job),
+            "event_schema": event_schema(),
+            "wait_estimate": queue_wait_estimate_seconds(job),
+        },
+    )
+
+
+@require_POST
+def job_new_preflight(request):
+    """The job form's "Estimate" button: the same form, answered with JSON."""
+    from django.http import JsonResponse
+
+    from ganweb.jobs.preflight import job_preflight
+
+    family = family_entry(request.POST.get("model", ""))
+    if family is None:
+        return JsonResponse({"error": "unknown model family"}, status=400)
+    form = settings_form_class(family["settings"])(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        return JsonResponse({"error": f"{field}: {errors[0]}"}, status=400)
+    try:
+        estimate = job_preflight(
+            user=request.user,
+            data_ref=request.POST.get("dataset", ""),
+            family=family["name"],
+            config=settings_from_form(form, family["settings"]),
+        )
+    except services.JobError as exc:
+        return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
+    return JsonResponse(estimate)
+
+
+@require_POST
+def job_promote(request, job_id: int):
+    """The timeline's Promote button: that checkpoint feeds the playground."""
+    job = _owned(request, job_id)
+    raw = request.POST.get("step", "")
+    try:
+        step = None if raw == "latest" else int(raw)
+        services.job_promote(job=job, step=step)
+    except (ValueError, services.JobError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, services.JobError)
+                       else "choose a checkpoint to promote")  # fmt: skip
+    else:
+        messages.info(
+            request,
+            "The playground now uses the latest checkpoint."
+            if step is None
+            else f"The playground now uses the checkpoint at step {step}.",
+        )
+    return redirect("job-detail", job_id=job.pk)
+
+
+@require_POST
+def job_action(request, job_id: int, action: str):
+    job = _owned(request, job_id)
+    try:
+        if action == "cancel":
+            services.job_cancel(job=job)
+            messages.info(request, "Cancelling: the job saves a checkpoint and stops.")
+        elif action == "resume":
+            services.job_resume(job=job)
+            messages.info(request, "Resumed from the last checkpoint.")
+        elif action == "rerun":
+            child = services.job_rerun(job=job)
+            return redirect("job-detail", job_id=child.pk)
+        elif action == "delete":
+            services.job_delete(job=job)
+            messages.info(request, "Job deleted.")
+            return redirect("job-list")
+        else:
+            raise Http404("unknown action")
+    except services.JobError as exc:
+        messages.error(request, str(exc))
+    return redirect("job-detail", job_id=job.pk)
+
+
+def job_file(request, job_id: int, path: str):
+    """A sample grid or checkpoint of the owner's job (never anybody else's)."""
+    job = _owned(request, job_id)
+    root = job_media_dir(job.pk).resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise Http404("no such file")
+    content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    response = FileResponse(
+        open(target, "rb"),  # noqa: SIM115 - FileResponse closes it
+        content_type=content_type,
+        as_attachment=Path(path).suffix == ".pt",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,17 @@
+"""Periodic housekeeping, run by the light worker's embedded beat."""
+
+from celery import shared_task
+
+
+@shared_task(name="workers.tasks.maintenance.mark_lost_jobs")
+def mark_lost_jobs() -> int:
+    """Running jobs whose worker stopped renewing its lease become ``interrupted``;
+    after a grace period they go back to the queue and resume by themselves."""
+    from django.conf import settings
+
+    from ganweb.jobs.leases import jobs_mark_interrupted
+    from ganweb.jobs.services import jobs_requeue_interrupted
+
+    marked = jobs_mark_interrupted()
+    jobs_requeue_interrupted(older_than_s=settings.GAN_JOB_AUTO_RESUME_AFTER_SECONDS)
+    return marked
