@@ -8,12 +8,15 @@ history of metric points, the sample grids and the checkpoints.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 
 from django.utils import timezone
 
 from ganweb.core.realtime import BackgroundPublisher, job_group
 from ganweb.jobs.models import Checkpoint, Job, MetricPoint, Sample
+
+log = logging.getLogger(__name__)
 
 ROW_UPDATE_INTERVAL_S = 1.0
 POINT_INTERVAL_S = 0.25
@@ -137,11 +140,20 @@ class ProgressForwarder:
         )
         self._update(latest_checkpoint=path, step=event["step"])
         # Its figures for the timeline, measured by a light worker meanwhile.
+        # A broker that is down costs the figures, never the training run.
         from workers.tasks.evaluation import evaluate_checkpoint
 
-        evaluate_checkpoint.apply_async(
-            args=[self.job_id, event["step"]], queue="light"
-        )
+        try:
+            evaluate_checkpoint.apply_async(
+                args=[self.job_id, event["step"]], queue="light"
+            )
+        except Exception as exc:
+            log.warning(
+                "job %s: figures of checkpoint %s not requested: %s",
+                self.job_id,
+                event["step"],
+                exc,
+            )
 
     def _on_rollback(self, event: dict) -> None:
         """The trainer went back to an earlier checkpoint: the history after it
