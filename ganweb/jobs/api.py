@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,6 +56,14 @@ def error_response(exc: services.JobError, code: int = 400) -> Response:
     if exc.field:
         body["field"] = exc.field
     return Response(body, status=code)
+
+
+def request_object(request) -> dict:
+    """The request's body as a mapping; a JSON array, string or number is a
+    bad request (400), not a crash."""
+    if not isinstance(request.data, dict):
+        raise services.JobError("send a JSON object")
+    return request.data
 
 
 def owned_job_or_404(request, job_id):
@@ -139,8 +152,8 @@ class JobRerunView(APIView):
     )
     def post(self, request, job_id: int):
         job = owned_job_or_404(request, job_id)
-        changes = request.data.get("config") or {}
         try:
+            changes = request_object(request).get("config") or {}
             child = services.job_rerun(job=job, config_changes=changes)
         except services.JobError as exc:
             return error_response(exc)
@@ -173,6 +186,7 @@ class JobPreflightView(APIView):
                 },
             ),
             400: ErrorSerializer,
+            503: OpenApiResponse(ErrorSerializer, description="No worker answered."),
         },
     )
     def post(self, request):
@@ -180,8 +194,8 @@ class JobPreflightView(APIView):
         the dataset's shape; answers are cached per configuration and device."""
         from ganweb.jobs.preflight import job_preflight
 
-        body = request.data
         try:
+            body = request_object(request)
             estimate = job_preflight(
                 user=request.user,
                 data_ref=str(body.get("dataset", "")),
@@ -189,7 +203,7 @@ class JobPreflightView(APIView):
                 config=body.get("config") or {},
             )
         except services.JobError as exc:
-            return error_response(exc)
+            return error_response(exc, getattr(exc, "status", 400))
         return Response(estimate)
 
 
@@ -206,7 +220,10 @@ class JobPromoteView(APIView):
         """``{"step": N}`` promotes a kept checkpoint; ``{"step": null}``
         goes back to the latest."""
         job = owned_job_or_404(request, job_id)
-        step = request.data.get("step")
+        body = request.data
+        if not isinstance(body, dict) or "step" not in body:
+            return error_response(services.JobError("step: a checkpoint step or null"))
+        step = body["step"]
         if step is not None and (
             isinstance(step, bool) or not isinstance(step, int) or step < 0
         ):

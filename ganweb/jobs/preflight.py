@@ -18,6 +18,14 @@ from ganweb.jobs.data_sources import BUILTIN_PREFIX
 from ganweb.jobs.services import JobError, validate_job_request
 
 CACHE_SECONDS = 24 * 3600
+
+
+class NoWorkerAnswered(JobError):
+    """No light worker measured the configuration in time: try again (503)."""
+
+    status = 503
+
+
 # Settings that change how long a run is, not what one step costs.
 COST_FREE = ("steps", "seed", "sample_every", "checkpoint_every")
 
@@ -88,7 +96,7 @@ def _probe_on_worker(family: str, config: dict, shape: dict) -> dict:
     try:
         answer = result.get(timeout=timeout)
     except CeleryTimeout as exc:
-        raise JobError(
+        raise NoWorkerAnswered(
             f"no worker measured the configuration within {timeout:.0f} s; "
             "try again in a moment"
         ) from exc

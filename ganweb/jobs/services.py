@@ -123,6 +123,8 @@ def job_resume(*, job: Job) -> Job:
 
 def job_rerun(*, job: Job, config_changes: dict | None = None) -> Job:
     """A new job with the same data and family, recording where it came from."""
+    if not isinstance(config_changes or {}, dict):
+        raise JobError("config: a JSON object of settings to change", field="config")
     config = {**job.config, **(config_changes or {})}
     return job_create(
         owner=job.owner,

@@ -129,7 +129,8 @@ def job_new_preflight(request):
             config=settings_from_form(form, family["settings"]),
         )
     except services.JobError as exc:
-        return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
+        status = getattr(exc, "status", 400)
+        return JsonResponse({"error": str(exc), "field": exc.field}, status=status)
     return JsonResponse(estimate)
 
 

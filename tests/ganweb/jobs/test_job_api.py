@@ -1,5 +1,7 @@
 """The job API validates like the trainer does, and keeps each user's jobs apart."""
 
+import json
+
 import pytest
 
 from ganweb.jobs.models import Job, JobState
@@ -181,3 +183,37 @@ def test_a_late_worker_takes_its_job_back_until_someone_else_has_it(alice):
     assert job_renew_lease(job_id=job.pk, lease_owner="a") == "lost"
     job.refresh_from_db()
     assert (job.state, job.lease_owner) == (JobState.RUNNING, "b")
+
+
+def test_preflight_answers_503_when_no_worker_measures_in_time(client, alice, settings):
+    """A probe takes seconds (a fresh process imports torch): 0.2 s is never
+    enough, and the answer says to try again rather than blame the request."""
+    settings.GAN_PREFLIGHT_TIMEOUT = 0.2
+    client.force_login(alice)
+    body = {"dataset": "builtin:ring8", "model": "gan", "config": {"hidden": 33}}
+    response = client.post("/api/jobs/preflight", body, content_type="application/json")
+    assert response.status_code == 503
+    assert "no worker measured" in response.json()["error"]
+    bad = {**body, "config": {"batch_size": -1}}
+    response = client.post("/api/jobs/preflight", bad, content_type="application/json")
+    assert response.status_code == 400 and response.json()["field"] == "batch_size"
+
+
+@pytest.mark.parametrize("body", [True, [1], "x", 3, {"config": [1]}, {"config": "x"}])
+def test_a_body_that_is_not_an_object_is_400_everywhere(client, alice, body):
+    """Found by the schema fuzzer: `true` as the body of /api/jobs/preflight
+    was a 500."""
+    client.force_login(alice)
+    job = Job.objects.create(
+        owner=alice, family="gan", data_ref="builtin:ring8", config=TINY
+    )
+    for url in (
+        "/api/jobs/",
+        "/api/jobs/preflight",
+        f"/api/jobs/{job.pk}/rerun",
+        f"/api/jobs/{job.pk}/promote",
+    ):
+        raw = json.dumps(body)
+        response = client.post(url, raw, content_type="application/json")
+        assert response.status_code == 400, (url, response.content[:200])
+        assert response.json()["error"], url
