@@ -219,8 +219,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workers.tasks.maintenance.mark_lost_jobs",
         "schedule": float(os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10)),
         "options": {"queue": "light", "expires": 30},
-    }
+    },
+    "requeue-stalled-datasets": {
+        "task": "workers.tasks.maintenance.requeue_stalled_datasets",
+        "schedule": float(os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10)),
+        "options": {"queue": "light", "expires": 30},
+    },
 }
+# A dataset in processing that shows no sign of life this long lost its worker
+# and is queued again (ganweb/datasets/reclaim.py).
+GAN_DATASET_STALE_SECONDS = float(os.environ.get("GAN_DATASET_STALE_SECONDS", 120))
 
 # A training worker renews its job's lease every few seconds; a job whose lease
 # runs out lost its worker and becomes "interrupted".

@@ -17,6 +17,20 @@ import pytest
 from ganweb import devstack
 
 
+def worker_options(name: str, log_dir: Path) -> dict:
+    """How the live stack starts (and restarts) each worker: the light one
+    also runs the periodic sweeps (Celery beat)."""
+    if name == "training":
+        return {"queues": "training", "device": "cpu", "log_dir": log_dir}
+    return {
+        "queues": "light",
+        "device": "cpu",
+        "concurrency": 2,
+        "log_dir": log_dir,
+        "beat_schedule": log_dir / "celerybeat-schedule",
+    }
+
+
 @dataclass
 class LiveStack:
     url: str
@@ -26,16 +40,12 @@ class LiveStack:
     workers: dict
 
     def restart_worker(self, name: str) -> devstack.ManagedProcess:
-        """Start a fresh worker under the same name (after a kill in a test)."""
+        """Start a fresh worker under the same name (after a kill in a test),
+        with the same queues and options (the light one runs the sweeps)."""
         old = self.workers[name]
         old.stop(timeout=5)
-        queues = {"training": "training", "light": "light"}[name]
         new = devstack.start_worker(
-            self.env,
-            name=name,
-            queues=queues,
-            device="cpu",
-            log_dir=old.log_path.parent,
+            self.env, name=name, **worker_options(name, old.log_path.parent)
         )
         self.workers[name] = new  # recorded first: teardown stops it even on failure
         devstack.wait_for_worker(self.env, name)
@@ -104,6 +114,8 @@ def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory)
         GAN_LOST_JOB_SWEEP_SECONDS="1",
         # Interrupted jobs stay visible; tests resume them or restart a worker.
         GAN_JOB_AUTO_RESUME_AFTER_SECONDS="600",
+        # A dataset whose processing worker died is queued again this soon.
+        GAN_DATASET_STALE_SECONDS="4",
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="ganweb.settings",
     )
@@ -111,18 +123,10 @@ def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory)
     processes = []
     workers = {}
     try:
-        workers["training"] = devstack.start_worker(
-            env, name="training", queues="training", device="cpu", log_dir=log_dir
-        )
-        workers["light"] = devstack.start_worker(
-            env,
-            name="light",
-            queues="light",
-            device="cpu",
-            concurrency=2,
-            log_dir=log_dir,
-            beat_schedule=log_dir / "celerybeat-schedule",
-        )
+        for name in ("training", "light"):
+            workers[name] = devstack.start_worker(
+                env, name=name, **worker_options(name, log_dir)
+            )
         port = devstack.free_port()
         web = devstack.start_web(env, port, log_dir)
         processes.append(web)

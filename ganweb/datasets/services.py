@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models.deletion import ProtectedError
+from django.utils import timezone
 
 from ganweb.datasets import ingest
 from ganweb.datasets.archives import Rejected, archive_type
@@ -124,7 +125,7 @@ def dataset_ingest(
             dataset.kind = stats.pop("kind")
             dataset.stats = stats
             dataset.save(update_fields=["kind", "stats"])
-            transaction.on_commit(lambda: _enqueue(dataset.pk))
+            transaction.on_commit(lambda: enqueue_processing(dataset.pk))
     except Rejected as exc:
         _remove(folder)
         raise DatasetRejected(str(exc)) from exc
@@ -165,7 +166,8 @@ def _accept_images(uploads: Sequence[UploadedFile], target: Path, limits) -> dic
     return {"kind": ingest.IMAGES, "source": "files", "upload_bytes": total}
 
 
-def _enqueue(dataset_id: int) -> None:
+def enqueue_processing(dataset_id: int) -> None:
+    """Queue a pending dataset's processing on the light queue."""
     from workers.tasks.datasets import process_dataset
 
     process_dataset.apply_async(args=[dataset_id], queue="light")
@@ -210,7 +212,9 @@ def _publish(dataset: Dataset) -> None:
 
 def _set_progress(dataset: Dataset, fraction: float) -> None:
     dataset.progress = round(fraction * 100, 1)
-    Dataset.objects.filter(pk=dataset.pk).update(progress=dataset.progress)
+    Dataset.objects.filter(pk=dataset.pk).update(
+        progress=dataset.progress, updated_at=timezone.now()
+    )
     _publish(dataset)
 
 
@@ -219,10 +223,14 @@ def dataset_process(*, dataset_id: int) -> str:
 
     Claims the row with a conditional update (pending -> processing), so a
     second delivery returns at once. Ends ready, or failed with the reason and
-    with every file removed.
+    with every file removed. While it works, a heartbeat keeps the row fresh:
+    the periodic sweep queues again a dataset whose worker died
+    (ganweb.datasets.reclaim).
     """
+    from ganweb.datasets.reclaim import ProcessingHeartbeat
+
     claimed = Dataset.objects.filter(pk=dataset_id, state=DatasetState.PENDING).update(
-        state=DatasetState.PROCESSING, progress=0.0
+        state=DatasetState.PROCESSING, progress=0.0, updated_at=timezone.now()
     )
     if not claimed:
         return "not-claimed"
@@ -231,21 +239,22 @@ def dataset_process(*, dataset_id: int) -> str:
     folder = dataset_dir(dataset_id)
     started = time.monotonic()
     try:
-        result = _run_ingest(dataset, folder)
+        with ProcessingHeartbeat(dataset_id):
+            result = _run_ingest(dataset, folder)
     except Rejected as exc:
         return _fail(dataset, folder, str(exc))
     except Exception as exc:
         log.exception("dataset %s failed while processing", dataset_id)
         return _fail(dataset, folder, f"processing failed: {type(exc).__name__}")
-    shutil.rmtree(folder / UPLOAD_DIR, ignore_errors=True)
     stats = {
         **dataset.stats,
         **result.stats,
         "class_names": result.class_names,
         "seconds": round(time.monotonic() - started, 2),
     }
-    # A conditional update: a dataset deleted meanwhile is not brought back.
-    if not Dataset.objects.filter(pk=dataset_id).update(
+    # Conditional: a dataset deleted meanwhile is not brought back, and one the
+    # sweep gave to another worker is that worker's to finish.
+    if not Dataset.objects.filter(pk=dataset_id, state=DatasetState.PROCESSING).update(
         state=DatasetState.READY,
         progress=100.0,
         error="",
@@ -256,8 +265,8 @@ def dataset_process(*, dataset_id: int) -> str:
         fingerprint=result.fingerprint,
         stats=stats,
     ):
-        shutil.rmtree(folder, ignore_errors=True)
-        return "deleted"
+        return _not_ours(dataset_id, folder)
+    shutil.rmtree(folder / UPLOAD_DIR, ignore_errors=True)
     dataset.refresh_from_db()
     _publish(dataset)
     return "ready"
@@ -288,8 +297,9 @@ def _run_ingest(dataset: Dataset, folder: Path) -> ingest.IngestResult:
 
 def _fail(dataset: Dataset, folder: Path, reason: str) -> str:
     """Nothing half-stored: the files go, the row keeps only the reason."""
-    shutil.rmtree(folder, ignore_errors=True)
-    updated = Dataset.objects.filter(pk=dataset.pk).update(
+    updated = Dataset.objects.filter(
+        pk=dataset.pk, state=DatasetState.PROCESSING
+    ).update(
         state=DatasetState.FAILED,
         error=reason,
         progress=0.0,
@@ -299,7 +309,17 @@ def _fail(dataset: Dataset, folder: Path, reason: str) -> str:
         fingerprint="",
     )
     if not updated:
-        return "deleted"
+        return _not_ours(dataset.pk, folder)
+    shutil.rmtree(folder, ignore_errors=True)
     dataset.refresh_from_db()
     _publish(dataset)
     return "failed"
+
+
+def _not_ours(dataset_id: int, folder: Path) -> str:
+    """The row left "processing" while this worker worked: deleted (its files
+    go) or queued again by the sweep (its upload stays for the next run)."""
+    if Dataset.objects.filter(pk=dataset_id).exists():
+        return "reclaimed"
+    shutil.rmtree(folder, ignore_errors=True)
+    return "deleted"

@@ -3,12 +3,13 @@ light worker processes it, and the state arrives live over the socket."""
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
 import requests
 
-from tests.ganweb.datasets.dataset_builders import class_members, make_zip
+from tests.ganweb.datasets.dataset_builders import class_members, image_bytes, make_zip
 from tests.wsclient import open_socket, receive_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -58,3 +59,56 @@ def test_uploaded_archive_is_processed_by_the_light_worker(
     data = media_root / "datasets" / str(dataset_id) / "data"
     assert sorted(p.name for p in data.iterdir()) == ["0000", "0001"]
     assert not (media_root / "datasets" / str(dataset_id) / "upload").exists()
+
+
+def test_a_dataset_whose_worker_dies_mid_processing_is_processed_again(
+    live_stack, alice, media_root, tmp_path
+):
+    """Kill the light worker (and its threads) while it unpacks an upload:
+    the sweep notices the quiet row and a new worker stores it in full."""
+    from ganweb.datasets.models import Dataset
+
+    headers = {"Authorization": f"Bearer {token_for(live_stack, alice)}"}
+    # Large flat images: a small archive that takes seconds to unpack.
+    count = 1200
+    members = {
+        f"big/{i:04d}.png": image_bytes(i, size=(512, 512)) for i in range(count)
+    }
+    archive = make_zip(tmp_path / "big.zip", members)
+    with open(archive, "rb") as fh:
+        response = requests.post(
+            f"{live_stack.url}/api/datasets/",
+            data={"name": "big"},
+            files={"file": ("big.zip", fh, "application/zip")},
+            headers=headers,
+            timeout=30,
+        )
+    assert response.status_code == 201, response.text
+    dataset_id = response.json()["id"]
+
+    def current():
+        return Dataset.objects.get(pk=dataset_id)
+
+    deadline = time.monotonic() + 60
+    while not (current().state == "processing" and current().progress > 0):
+        assert current().state in ("pending", "processing"), current().state
+        assert time.monotonic() < deadline, "processing never started"
+        time.sleep(0.05)
+    live_stack.workers["light"].stop(sig=signal.SIGKILL)
+    killed_at = current().progress
+    assert current().state == "processing" and 0 < killed_at < 100
+    time.sleep(1)
+    assert current().progress == killed_at  # nobody works on it now
+
+    live_stack.restart_worker("light")
+    deadline = time.monotonic() + 120
+    while current().state not in ("ready", "failed"):
+        assert time.monotonic() < deadline, f"still {current().state}"
+        time.sleep(0.2)
+    dataset = current()
+    assert dataset.state == "ready", dataset.error
+    assert dataset.image_count == count and dataset.skipped_count == 0
+    folder = media_root / "datasets" / str(dataset_id)
+    assert not (folder / "upload").exists()
+    stored = [p for p in (folder / "data").rglob("*") if p.is_file()]
+    assert len(stored) == count

@@ -15,3 +15,11 @@ def mark_lost_jobs() -> int:
     marked = jobs_mark_interrupted()
     jobs_requeue_interrupted(older_than_s=settings.GAN_JOB_AUTO_RESUME_AFTER_SECONDS)
     return marked
+
+
+@shared_task(name="workers.tasks.maintenance.requeue_stalled_datasets")
+def requeue_stalled_datasets() -> int:
+    """Datasets left in processing by a worker that died are queued again."""
+    from ganweb.datasets.reclaim import datasets_requeue_stalled
+
+    return datasets_requeue_stalled()
