@@ -51,25 +51,34 @@ def real_run(model: str, config: dict, data: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+ROUNDS = 3
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(RUNS))
-def test_the_estimated_peak_memory_is_within_30_percent_of_a_real_run(model):
+def test_the_estimate_is_within_30_percent_of_a_real_run(model):
+    """Step time and peak memory, against whole runs in processes of their own.
+
+    Each round runs the estimate and then the real run, back to back, and the
+    test compares the median of the rounds' step-time ratios: another process
+    taking a core for a while slows one round, not the median."""
     config = {**RUNS[model], **QUIET}
-    # Alternate them twice and keep each one's fastest: another process taking
-    # a core for a while (the machine is shared) then slows neither alone.
     guesses, reals = [], []
-    for _ in range(2):
+    for _ in range(ROUNDS):
         guesses.append(estimate(model, config, DIGITS, "cpu"))
         reals.append(real_run(model, config, "builtin:digits"))
-    guess = min(guesses, key=lambda g: g.step_seconds)
-    step = min(r["step_seconds"] for r in reals)
+    ratios = sorted(
+        g.step_seconds / r["step_seconds"] for g, r in zip(guesses, reals, strict=True)
+    )
     peak = max(r["peak_bytes"] for r in reals)
-    assert guess.fits and guess.suggested_batch_size is None
+    guess = guesses[0]
+    assert all(g.fits and g.suggested_batch_size is None for g in guesses)
     assert guess.duration_seconds == pytest.approx(guess.step_seconds * 24)
-    assert guess.step_seconds > 0 and step > 0
-    # Step time against the real run: bench/bench_preflight.py measures it
-    # (timings swing with whatever else the machine runs; tests assert behaviour).
-    assert guess.peak_bytes == pytest.approx(peak, rel=0.3), (guesses, reals)
+    assert ratios[len(ratios) // 2] == pytest.approx(1.0, abs=0.3), (ratios, reals)
+    assert max(g.peak_bytes for g in guesses) == pytest.approx(peak, rel=0.3), (
+        guesses,
+        reals,
+    )
 
 
 def test_a_run_that_would_not_fit_gets_the_largest_batch_that_does():
