@@ -66,6 +66,15 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="local Inception-v3 weights file: add standard FID/KID (torchmetrics)",
     )
+    p.add_argument(
+        "--rejection",
+        type=float,
+        default=None,
+        metavar="PERCENTILE",
+        help="2D points: keep samples by discriminator rejection sampling (Azadi "
+        "et al. 2019) with gamma at this percentile of F (80 is usual; 0 keeps "
+        "the most)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, ... for sampling")
     p.set_defaults(func=cmd_evaluate)
     return p
@@ -81,6 +90,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         stacked=args.stacked,
         inception_weights=args.inception_weights,
         device=args.device,
+        rejection=args.rejection,
     )
     if args.json:
         print(json.dumps(report, indent=2))
@@ -102,10 +112,13 @@ def evaluate_checkpoint(
     stacked: bool = False,
     inception_weights: str | None = None,
     device: str = "cpu",
+    rejection: float | None = None,
 ) -> dict:
     """The evaluation report of checkpoint ``path`` as a JSON-ready dict.
 
-    Raises EvaluationError (or CheckpointError / DataError) with one line.
+    ``rejection``: for 2D points, draw the samples by discriminator rejection
+    sampling with gamma at that percentile (gan_core.rejection). Raises
+    EvaluationError (or CheckpointError / DataError) with one line.
     """
     from gan_core.checkpoint import load_checkpoint
     from gan_core.sampling import load_generator
@@ -129,8 +142,10 @@ def evaluate_checkpoint(
             "for translation models yet"
         )
     if handle.kind == "points":
-        report["modes"] = _points_report(handle, real, n, seed)
+        report["modes"] = _points_report(handle, real, n, seed, path, rejection)
         return report
+    if rejection is not None:
+        raise EvaluationError("--rejection is for 2D points only")
     report.update(
         _image_report(
             handle, real, builtin, n, seed, classifier, stacked, inception_weights
@@ -173,17 +188,36 @@ def _draw(handle, n: int, seed: int, labels: torch.Tensor | None) -> torch.Tenso
     return torch.cat(out)
 
 
-def _points_report(handle, real, n: int, seed: int) -> dict:
+def _points_report(
+    handle, real, n: int, seed: int, path: Path, rejection: float | None
+) -> dict:
     from gan_core.data.types import PointData
     from gan_core.evaluation.points import mode_coverage
+    from gan_core.rejection import (
+        RejectionUnsupported,
+        discriminator_logits,
+        rejection_sample,
+    )
 
     if not isinstance(real, PointData) or real.modes is None:
         raise EvaluationError(
             "mode coverage needs a mixture with known modes: the checkpoint's data "
             "is not builtin:ring8 or builtin:grid25 (pass --data builtin:NAME)"
         )
-    samples = _draw(handle, n, seed, None)
-    return mode_coverage(samples, real.modes, real.std).to_dict()
+    if rejection is None:
+        samples = _draw(handle, n, seed, None)
+        return mode_coverage(samples, real.modes, real.std).to_dict()
+    if not 0 <= rejection < 100:
+        raise EvaluationError(f"--rejection must be in [0, 100), got {rejection}")
+    try:
+        logit = discriminator_logits(path, device=handle.device)
+    except RejectionUnsupported as exc:
+        raise EvaluationError(str(exc)) from exc
+    samples, figures = rejection_sample(
+        lambda m, s: handle.sample(m, seed=s), logit, n, seed, percentile=rejection
+    )
+    report = mode_coverage(samples, real.modes, real.std).to_dict()
+    return {**report, "rejection": figures}
 
 
 def _digit_classes(class_names: tuple[str, ...]) -> list[int] | None:
@@ -291,6 +325,12 @@ def format_report(report: dict) -> str:
             f"{100 * m['high_quality_fraction']:.1f}%, KL(q||uniform) "
             f"{_num(m['kl_to_uniform'])}  (VEEGAN/PacGAN protocol)"
         )
+        if "rejection" in m:
+            r = m["rejection"]
+            lines.append(
+                f"discriminator rejection sampling: kept {100 * r['acceptance']:.1f}% "
+                f"of {r['drawn']} drawn (gamma at percentile {r['percentile']:g})"
+            )
     if "classifier_fid" in report:
         s = report["classifier_fid"]
         lines.append(

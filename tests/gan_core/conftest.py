@@ -38,7 +38,7 @@ def tiny_images() -> ImageData:
     return ImageData(images, labels, ("red", "green", "blue"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def ring8_points() -> PointData:
     return ring8()
 
