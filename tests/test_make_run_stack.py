@@ -67,16 +67,20 @@ def test_stack_starts_healthy_with_embedded_redis_and_stops_on_ctrl_c(tmp_path):
     reader.start()
     try:
         started = time.monotonic()
-        health = _wait_for_health(f"http://127.0.0.1:{port}", stack, timeout=120)
+        _wait_for_health(f"http://127.0.0.1:{port}", stack, timeout=120)
         deadline = time.monotonic() + 60
         while not any("running at" in line for line in lines):
             assert time.monotonic() < deadline, "".join(lines)
             time.sleep(0.2)
+        # The URL is printed once both workers answer a ping; the health
+        # report (healthy as soon as one does) lists both within moments.
+        deadline, queues = time.monotonic() + 15, set()
+        while queues != {"training", "light"} and time.monotonic() < deadline:
+            health = _wait_for_health(f"http://127.0.0.1:{port}", stack, timeout=10)
+            queues = {q for w in health["workers"] for q in w["queues"]}
+            time.sleep(0.2)
         assert health["redis"] == "ok" and health["database"] == "ok"
-        assert {q for w in health["workers"] for q in w["queues"]} == {
-            "training",
-            "light",
-        }
+        assert queues == {"training", "light"}, health
         assert (tmp_path / "db.sqlite3").exists()
         assert (tmp_path / "redis").is_dir()
         print(f"healthy after {time.monotonic() - started:.1f}s")
