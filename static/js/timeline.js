@@ -16,6 +16,9 @@
     this.list = list;
     this.form = form;
     this.entries = new Map();
+    // Figures come from the light worker and may overtake the training
+    // worker's checkpoint event: kept here until their checkpoint is listed.
+    this.early = new Map();
     this.promoted = null;
   }
 
@@ -26,7 +29,11 @@
   };
 
   Timeline.prototype.add = function (step) {
-    if (!this.entries.has(step)) this.entries.set(step, { step, figures: {}, sample: "" });
+    if (!this.entries.has(step)) {
+      const figures = this.early.get(step) || {};
+      this.early.delete(step);
+      this.entries.set(step, { step, figures, sample: "" });
+    }
     this.render();
   };
 
@@ -37,7 +44,7 @@
 
   Timeline.prototype.figures = function (step, figures) {
     const entry = this.entries.get(step);
-    if (entry) { entry.figures = figures; this.render(); }
+    if (entry) { entry.figures = figures; this.render(); } else this.early.set(step, figures);
   };
 
   Timeline.prototype.render = function () {

@@ -151,3 +151,24 @@ def test_checkpoint_timeline_fills_in_live_and_promote_feeds_the_playground(
     expect(page.get_by_text("checkpoint at step 20")).to_be_visible()
     expect(page.get_by_label("Checkpoint")).to_contain_text("promoted (step 20)")
     window.watch.assert_clean()
+
+
+def test_figures_that_overtake_their_checkpoint_event_are_kept(window, page, alice):
+    """The light worker's figures can reach the page before the training
+    worker's checkpoint event: the entry shows them once it is listed."""
+    sign_in(window, alice)
+    page.goto("/jobs/new/")  # any signed-in page; the script is static
+    page.add_script_tag(url="/static/js/timeline.js")
+    texts = page.evaluate(
+        """() => {
+          const list = document.createElement("ol");
+          document.body.append(list);
+          const timeline = new window.GanTimeline(list, null);
+          timeline.figures(20, {modes: 7, of: 8, high_quality: 0.5});
+          timeline.add(20);
+          timeline.add(40);
+          return Array.from(list.querySelectorAll(".timeline-figures"))
+            .map((span) => span.textContent);
+        }"""
+    )
+    assert texts == ["7 of 8 modes, 50.0% high quality", "measuring…"]
