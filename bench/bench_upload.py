@@ -1,11 +1,11 @@
 """A ~100 MB dataset upload through the real stack, and the memory it costs.
 
 Starts an embedded Redis, a light worker and daphne on free ports against a
-scratch SQLite database, builds a zip of noise PNGs (noise does not compress,
-so the archive really is ~100 MB), uploads it over HTTP with a token, waits
-until the worker has processed it, and reads the peak resident memory (VmHWM
-in /proc/<pid>/status) of the web process and of the worker. Writes the
-`bench_upload` section of bench/RESULTS.md.
+scratch SQLite database (bench/stack.py), builds a zip of noise PNGs (noise
+does not compress, so the archive really is ~100 MB), uploads it over HTTP
+with a token, waits until the worker has processed it, and reads the peak
+resident memory (VmHWM in /proc/<pid>/status) of the web process and of the
+worker. Writes the `bench_upload` section of bench/RESULTS.md.
 
     .venv/bin/python bench/bench_upload.py [--megabytes 100]
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results_file import commit, machine, write_section  # noqa: E402
-from ganweb import devstack  # noqa: E402
+from bench.stack import BenchStack  # noqa: E402
 
 SIDE = 256  # noise PNGs of 256x256 RGB: about 197 KB each
 
@@ -69,70 +68,15 @@ def multipart_file(archive: Path, target: Path) -> str:
     return f"multipart/form-data; boundary={boundary}"
 
 
-class Stack:
-    """Redis + light worker + daphne in a scratch directory."""
-
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.processes: list[devstack.ManagedProcess] = []
-
-    def __enter__(self):
-        logs = self.workdir / "logs"
-        redis_proc = devstack.start_redis(
-            devstack.free_port(), self.workdir / "redis", logs
-        )
-        self.processes.append(redis_proc)
-        self.env = dict(
-            os.environ,
-            REDIS_URL=redis_proc.extra["url"],
-            DATABASE_URL=f"sqlite:///{self.workdir / 'db.sqlite3'}",
-            MEDIA_ROOT=str(self.workdir / "media"),
-            GAN_VAR_DIR=str(self.workdir),
-            FILE_UPLOAD_TEMP_DIR=str(self.workdir),
-            PYTHONUNBUFFERED="1",
-        )
-        os.environ.update(
-            {
-                k: self.env[k]
-                for k in ("REDIS_URL", "DATABASE_URL", "MEDIA_ROOT", "GAN_VAR_DIR")
-            }
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
-        self.worker = devstack.start_worker(
-            self.env, name="light", queues="light", device="cpu", log_dir=logs
-        )
-        self.processes.append(self.worker)
-        port = devstack.free_port()
-        self.web = devstack.start_web(self.env, port, logs)
-        self.processes.append(self.web)
-        devstack.wait_for_worker(self.env, "light")
-        self.url = f"http://127.0.0.1:{port}"
-        import django
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ganweb.settings")
-        django.setup()
-        from django.contrib.auth.models import User
-        from rest_framework.authtoken.models import Token
-
-        user = User.objects.create_user("bench", password="bench-password-1")
-        self.token = Token.objects.create(user=user).key
-        return self
-
-    def __exit__(self, *exc):
-        for process in reversed(self.processes):
-            process.stop()
-
-
 def run(megabytes: int) -> dict:
     import requests
 
-    with tempfile.TemporaryDirectory() as tmp, Stack(Path(tmp)) as stack:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        BenchStack(
+            Path(tmp), workers=("light",), extra_env={"FILE_UPLOAD_TEMP_DIR": tmp}
+        ) as stack,
+    ):
         archive = Path(tmp) / "bench.zip"
         started = time.perf_counter()
         images = build_archive(archive, megabytes)
@@ -145,11 +89,11 @@ def run(megabytes: int) -> dict:
         }
         base = {
             "web": memory_kb(stack.web.pid, "VmRSS"),
-            "worker": memory_kb(stack.worker.pid, "VmRSS"),
+            "worker": memory_kb(stack.workers["light"].pid, "VmRSS"),
         }
         base_peak = {
             "web": memory_kb(stack.web.pid, "VmHWM"),
-            "worker": memory_kb(stack.worker.pid, "VmHWM"),
+            "worker": memory_kb(stack.workers["light"].pid, "VmHWM"),
         }
         started = time.perf_counter()
         with open(body, "rb") as fh:
@@ -181,7 +125,7 @@ def run(megabytes: int) -> dict:
             "base_peak": base_peak,
             "peak": {
                 "web": memory_kb(stack.web.pid, "VmHWM"),
-                "worker": memory_kb(stack.worker.pid, "VmHWM"),
+                "worker": memory_kb(stack.workers["light"].pid, "VmHWM"),
             },
         }
 

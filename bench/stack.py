@@ -69,7 +69,8 @@ class BenchStack:
             self.workers[name] = worker
             self.processes.append(worker)
         port = devstack.free_port()
-        self.processes.append(devstack.start_web(self.env, port, logs))
+        self.web = devstack.start_web(self.env, port, logs)
+        self.processes.append(self.web)
         for name in self.worker_names:
             devstack.wait_for_worker(self.env, name)
         self.url, self.ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
