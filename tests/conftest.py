@@ -16,6 +16,8 @@ import pytest
 
 from ganweb import devstack
 
+PASSWORD = "correct-horse-battery"  # every test user's, from make_user
+
 
 def worker_options(name: str, log_dir: Path) -> dict:
     """How the live stack starts (and restarts) each worker: the light one
@@ -148,7 +150,7 @@ def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory)
 
 @pytest.fixture
 def make_user(django_user_model):
-    def make(username: str, password: str = "correct-horse-battery"):
+    def make(username: str, password: str = PASSWORD):
         return django_user_model.objects.create_user(
             username=username, password=password
         )
@@ -164,6 +166,19 @@ def alice(make_user):
 @pytest.fixture
 def bob(make_user):
     return make_user("bob")
+
+
+def api_token(base_url: str, user) -> str:
+    """An API token for ``user`` (made by make_user) from a live server."""
+    import requests
+
+    response = requests.post(
+        f"{base_url}/api/auth/token",
+        json={"username": user.username, "password": PASSWORD},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["token"]
 
 
 def session_cookie_for(user) -> str:

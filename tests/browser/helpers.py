@@ -12,9 +12,9 @@ from pathlib import Path
 import requests
 from PIL import Image, ImageDraw
 
-from tests.conftest import session_cookie_for
+# PASSWORD and api_token reach the browser tests from here too.
+from tests.conftest import PASSWORD, api_token, session_cookie_for  # noqa: F401
 
-PASSWORD = "correct-horse-battery"
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 BLOCKING_IMPACTS = ("serious", "critical")
 
@@ -26,16 +26,6 @@ def sign_in(window, user) -> None:
     """Give the window a real session for ``user`` (no trip through the form)."""
     name, value = session_cookie_for(user).split("=", 1)
     window.context.add_cookies([{"name": name, "value": value, "url": window.base_url}])
-
-
-def api_token(base_url: str, user) -> str:
-    response = requests.post(
-        f"{base_url}/api/auth/token",
-        json={"username": user.username, "password": PASSWORD},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()["token"]
 
 
 # -- accessibility ----------------------------------------------------------

@@ -17,10 +17,9 @@ import pytest
 import requests
 
 from ganweb import devstack
-from tests.conftest import _database_url
+from tests.conftest import _database_url, api_token
 
 VISIBILITY_TIMEOUT_S = 4
-PASSWORD = "correct-horse-battery"
 
 
 @dataclass
@@ -45,12 +44,7 @@ class OwnStack:
         return "\n".join(w.log_path.read_text(errors="replace") for w in self.workers)
 
     def token_for(self, user) -> str:
-        response = requests.post(
-            f"{self.url}/api/auth/token",
-            json={"username": user.username, "password": PASSWORD},
-            timeout=10,
-        )
-        return response.json()["token"]
+        return api_token(self.url, user)
 
     def submit(self, token: str, config: dict) -> int:
         response = requests.post(

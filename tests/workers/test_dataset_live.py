@@ -9,37 +9,34 @@ import time
 import pytest
 import requests
 
+from tests.conftest import api_token
 from tests.ganweb.datasets.dataset_builders import class_members, image_bytes, make_zip
 from tests.wsclient import open_socket, receive_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def token_for(live_stack, user) -> str:
-    response = requests.post(
-        f"{live_stack.url}/api/auth/token",
-        json={"username": user.username, "password": "correct-horse-battery"},
-        timeout=10,
-    )
-    return response.json()["token"]
+def upload(live_stack, headers: dict, archive) -> int:
+    """POST a zip as a dataset named after it; its id, once answered 201."""
+    with open(archive, "rb") as fh:
+        response = requests.post(
+            f"{live_stack.url}/api/datasets/",
+            data={"name": archive.stem},
+            files={"file": (archive.name, fh, "application/zip")},
+            headers=headers,
+            timeout=30,
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
 
 
 def test_uploaded_archive_is_processed_by_the_light_worker(
     live_stack, alice, media_root, tmp_path
 ):
-    token = token_for(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     headers = {"Authorization": f"Bearer {token}"}
     archive = make_zip(tmp_path / "pets.zip", class_members({"cats": 5, "dogs": 4}))
-    with open(archive, "rb") as fh:
-        response = requests.post(
-            f"{live_stack.url}/api/datasets/",
-            data={"name": "pets"},
-            files={"file": ("pets.zip", fh, "application/zip")},
-            headers=headers,
-            timeout=30,
-        )
-    assert response.status_code == 201, response.text
-    dataset_id = response.json()["id"]
+    dataset_id = upload(live_stack, headers, archive)
     states = []
     with open_socket(
         f"{live_stack.ws_url}/ws/datasets/{dataset_id}/", token=token
@@ -68,23 +65,14 @@ def test_a_dataset_whose_worker_dies_mid_processing_is_processed_again(
     the sweep notices the quiet row and a new worker stores it in full."""
     from ganweb.datasets.models import Dataset
 
-    headers = {"Authorization": f"Bearer {token_for(live_stack, alice)}"}
+    headers = {"Authorization": f"Bearer {api_token(live_stack.url, alice)}"}
     # Large flat images: a small archive that takes seconds to unpack.
     count = 1200
     members = {
         f"big/{i:04d}.png": image_bytes(i, size=(512, 512)) for i in range(count)
     }
     archive = make_zip(tmp_path / "big.zip", members)
-    with open(archive, "rb") as fh:
-        response = requests.post(
-            f"{live_stack.url}/api/datasets/",
-            data={"name": "big"},
-            files={"file": ("big.zip", fh, "application/zip")},
-            headers=headers,
-            timeout=30,
-        )
-    assert response.status_code == 201, response.text
-    dataset_id = response.json()["id"]
+    dataset_id = upload(live_stack, headers, archive)
 
     def current():
         return Dataset.objects.get(pk=dataset_id)

@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 
 from ganweb.jobs.models import Job, JobState
+from tests.conftest import api_token
 from tests.workers.test_training_live import (
     TINY,
-    api_token,
     events_until,
     job_socket,
     submit,
@@ -34,7 +34,7 @@ def finish_soon(job_id: int, after_step: int) -> None:
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_checkpoints_requeues_and_a_new_worker_resumes(live_stack, alice):
-    token = api_token(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     job_id = submit(live_stack, token, LONG_RUN)
     with job_socket(live_stack, job_id, token) as socket:
         events_until(socket, {"checkpoint"})
@@ -57,7 +57,7 @@ def test_sigterm_checkpoints_requeues_and_a_new_worker_resumes(live_stack, alice
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_killed_worker_job_continues_by_itself_when_a_worker_is_back(live_stack, alice):
-    token = api_token(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     job_id = submit(live_stack, token, LONG_RUN)
     with job_socket(live_stack, job_id, token) as socket:
         checkpoint = events_until(socket, {"checkpoint"})[-1]

@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.conftest import session_cookie_for
+from tests.conftest import api_token, session_cookie_for
 from tests.ganweb.playground.tiny_models import register_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -21,19 +21,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 TILE, PAD = 16, 2
 
 
-def token_for(live_stack, user) -> str:
-    response = requests.post(
-        f"{live_stack.url}/api/auth/token",
-        json={"username": user.username, "password": "correct-horse-battery"},
-        timeout=10,
-    )
-    return response.json()["token"]
-
-
 class Api:
     def __init__(self, live_stack, user):
         self.url = live_stack.url
-        self.headers = {"Authorization": f"Bearer {token_for(live_stack, user)}"}
+        self.headers = {"Authorization": f"Bearer {api_token(live_stack.url, user)}"}
 
     def post(self, path: str, **kwargs) -> requests.Response:
         return requests.post(

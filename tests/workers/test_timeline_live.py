@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from ganweb.jobs.models import Checkpoint
+from tests.conftest import api_token
 from tests.ganweb.playground.tiny_models import register_model
 from tests.workers.test_playground_live import Api
 from tests.workers.test_training_live import (
     TINY,
-    api_token,
     events_until,
     job_socket,
     submit,
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_every_checkpoint_gets_its_grid_and_mode_coverage(live_stack, alice):
-    token = api_token(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     job_id = submit(live_stack, token, {**TINY, "sample_every": 50})
     with job_socket(live_stack, job_id, token) as socket:
         events = events_until(socket, {"finished", "failed"})

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from ganweb.jobs.models import Job, JobState
-from tests.conftest import session_cookie_for
+from tests.conftest import api_token, session_cookie_for
 from tests.wsclient import handshake_status, open_socket, receive_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -25,15 +25,6 @@ TINY = {
     "checkpoint_every": 20,
 }
 LONG = {**TINY, "steps": 200_000, "sample_every": 50, "checkpoint_every": 50}
-
-
-def api_token(live_stack, user) -> str:
-    response = requests.post(
-        f"{live_stack.url}/api/auth/token",
-        json={"username": user.username, "password": "correct-horse-battery"},
-        timeout=10,
-    )
-    return response.json()["token"]
 
 
 def submit(live_stack, token: str, config: dict, model: str = "gan") -> int:
@@ -80,7 +71,7 @@ def wait_for_state(job_id: int, states: set[str], timeout: float = 60) -> Job:
 def test_job_runs_on_the_worker_and_streams_events_in_order(
     live_stack, alice, media_root
 ):
-    token = api_token(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     job_id = submit(live_stack, token, TINY)
     with job_socket(live_stack, job_id, token) as socket:
         events = events_until(socket, {"finished", "failed"})
@@ -107,7 +98,7 @@ def test_job_runs_on_the_worker_and_streams_events_in_order(
 
 
 def test_cancel_mid_run_is_quick_and_keeps_a_checkpoint(live_stack, alice):
-    token = api_token(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     job_id = submit(live_stack, token, LONG)
     with job_socket(live_stack, job_id, token) as socket:
         events_until(socket, {"checkpoint"})
@@ -125,7 +116,7 @@ def test_cancel_mid_run_is_quick_and_keeps_a_checkpoint(live_stack, alice):
 
 
 def test_killed_worker_leaves_job_interrupted_and_resume_finishes_it(live_stack, alice):
-    token = api_token(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     config = {**TINY, "steps": 200_000, "checkpoint_every": 100}
     job_id = submit(live_stack, token, config)
     with job_socket(live_stack, job_id, token) as socket:
@@ -154,7 +145,7 @@ def test_killed_worker_leaves_job_interrupted_and_resume_finishes_it(live_stack,
 
 
 def test_viewer_joining_mid_run_gets_history_then_live_events(live_stack, alice):
-    token = api_token(live_stack, alice)
+    token = api_token(live_stack.url, alice)
     job_id = submit(live_stack, token, LONG)
     with job_socket(live_stack, job_id, token) as first:
         events_until(first, {"sample"})
@@ -183,7 +174,7 @@ def test_other_users_job_socket_is_refused(live_stack, alice, bob):
         handshake_status(url, cookie=session_cookie_for(bob), origin=live_stack.url)
         == 403
     )
-    assert handshake_status(url, token=api_token(live_stack, bob)) == 403
+    assert handshake_status(url, token=api_token(live_stack.url, bob)) == 403
     assert (
         handshake_status(url, cookie=session_cookie_for(alice), origin=live_stack.url)
         == 101
