@@ -104,23 +104,17 @@ def discriminator_logits(
     """D's logit for 2D points from checkpoint ``path`` (families trained with
     the logistic loss). Raises RejectionUnsupported otherwise."""
     from gan_core.checkpoint import load_checkpoint
-    from gan_core.config import config_from_dict
-    from gan_core.data.loading import DataInfo
     from gan_core.devices import resolve_device
-    from gan_core.registry import get_family
+    from gan_core.sampling import rebuild_recipe
 
     payload = load_checkpoint(path)
-    family = get_family(payload["family"])
-    config = config_from_dict(family.name, payload["config"])
+    family, config, info, recipe = rebuild_recipe(payload, path)
     if getattr(config, "loss", None) != "ns":
         raise RejectionUnsupported(
             f"{family.name} with loss {getattr(config, 'loss', 'its own')}: rejection "
             "sampling needs a discriminator trained with the logistic loss (gan, ns)"
         )
-    info = DataInfo.from_dict(payload["data"])
     torch_device = resolve_device(str(device))
-    with torch.random.fork_rng(devices=[]):
-        recipe = family.build(config, info, torch.device("cpu"))
     if recipe.discriminate is None or "D" not in payload.get("nets", {}):
         raise RejectionUnsupported(
             f"{family.name} on {info.kind}: rejection sampling is for 2D points"

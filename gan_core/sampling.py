@@ -214,18 +214,13 @@ class GeneratorHandle:
         return translate(self, image, direction, **kwargs)
 
 
-def load_generator(path: Path, device: str | torch.device = "cpu") -> GeneratorHandle:
-    """Rebuild the generator of checkpoint ``path`` on ``device``.
-
-    Raises CheckpointError for missing, corrupt or foreign files.
-    """
+def rebuild_recipe(payload: dict, path: Path):
+    """(family, config, data info, recipe with fresh weights on the CPU) of a
+    checkpoint's payload. Raises CheckpointError for foreign payloads."""
     from gan_core.config import ConfigError, config_from_dict
     from gan_core.data.loading import DataInfo
-    from gan_core.devices import resolve_device
     from gan_core.registry import UnknownFamilyError, get_family
 
-    device = resolve_device(str(device))
-    payload = load_checkpoint(path)
     try:
         family = get_family(payload["family"])
         config = config_from_dict(family.name, payload["config"])
@@ -234,6 +229,19 @@ def load_generator(path: Path, device: str | torch.device = "cpu") -> GeneratorH
         raise CheckpointError(f"{path}: unusable checkpoint ({exc})") from exc
     with torch.random.fork_rng(devices=[]):  # building draws initial weights
         recipe = family.build(config, info, torch.device("cpu"))
+    return family, config, info, recipe
+
+
+def load_generator(path: Path, device: str | torch.device = "cpu") -> GeneratorHandle:
+    """Rebuild the generator of checkpoint ``path`` on ``device``.
+
+    Raises CheckpointError for missing, corrupt or foreign files.
+    """
+    from gan_core.devices import resolve_device
+
+    device = resolve_device(str(device))
+    payload = load_checkpoint(path)
+    family, _config, info, recipe = rebuild_recipe(payload, path)
     net = recipe.nets[recipe.generator]
     weights = payload.get("ema") or payload["nets"][recipe.generator]
     try:

@@ -51,11 +51,11 @@ ErrorSerializer = inline_serializer(
 )
 
 
-def error_response(exc: services.JobError, code: int = 400) -> Response:
+def error_response(exc: services.JobError, code: int | None = None) -> Response:
     body = {"error": str(exc)}
     if exc.field:
         body["field"] = exc.field
-    return Response(body, status=code)
+    return Response(body, status=code or exc.status)
 
 
 def request_object(request) -> dict:
@@ -203,7 +203,7 @@ class JobPreflightView(APIView):
                 config=body.get("config") or {},
             )
         except services.JobError as exc:
-            return error_response(exc, getattr(exc, "status", 400))
+            return error_response(exc)
         return Response(estimate)
 
 

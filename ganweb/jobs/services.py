@@ -17,7 +17,10 @@ from ganweb.jobs.models import RESUMABLE_STATES, Job, JobState
 
 
 class JobError(ValueError):
-    """A request about a job that cannot be done; ``field`` names the culprit."""
+    """A request about a job that cannot be done; ``field`` names the culprit,
+    ``status`` the HTTP answer."""
+
+    status = 400
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)

@@ -129,8 +129,7 @@ def job_new_preflight(request):
             config=settings_from_form(form, family["settings"]),
         )
     except services.JobError as exc:
-        status = getattr(exc, "status", 400)
-        return JsonResponse({"error": str(exc), "field": exc.field}, status=status)
+        return JsonResponse({"error": str(exc), "field": exc.field}, status=exc.status)
     return JsonResponse(estimate)
 
 
