@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 
 from ganweb.jobs import services
 from ganweb.jobs.models import JobState
-from ganweb.jobs.selectors import job_for_user, job_summary, jobs_for_user
+from ganweb.jobs.selectors import job_for_user_or_404, job_summary, jobs_for_user
 
 
 class JobRequestSerializer(serializers.Serializer):
@@ -66,13 +65,6 @@ def request_object(request) -> dict:
     return request.data
 
 
-def owned_job_or_404(request, job_id):
-    job = job_for_user(request.user, job_id)
-    if job is None:
-        raise Http404("no such job")
-    return job
-
-
 class JobListCreateView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("state", str, enum=JobState.values)],
@@ -112,12 +104,12 @@ class JobListCreateView(APIView):
 class JobDetailView(APIView):
     @extend_schema(responses={200: JobSerializer})
     def get(self, request, job_id: int):
-        return Response(job_summary(owned_job_or_404(request, job_id)))
+        return Response(job_summary(job_for_user_or_404(request.user, job_id)))
 
     @extend_schema(responses={204: None, 409: ErrorSerializer})
     def delete(self, request, job_id: int):
         try:
-            services.job_delete(job=owned_job_or_404(request, job_id))
+            services.job_delete(job=job_for_user_or_404(request.user, job_id))
         except services.JobError as exc:
             return error_response(exc, 409)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -127,7 +119,7 @@ class JobCancelView(APIView):
     @extend_schema(request=None, responses={200: JobSerializer, 409: ErrorSerializer})
     def post(self, request, job_id: int):
         try:
-            job = services.job_cancel(job=owned_job_or_404(request, job_id))
+            job = services.job_cancel(job=job_for_user_or_404(request.user, job_id))
         except services.JobError as exc:
             return error_response(exc, 409)
         return Response(job_summary(job))
@@ -137,7 +129,7 @@ class JobResumeView(APIView):
     @extend_schema(request=None, responses={200: JobSerializer, 409: ErrorSerializer})
     def post(self, request, job_id: int):
         try:
-            job = services.job_resume(job=owned_job_or_404(request, job_id))
+            job = services.job_resume(job=job_for_user_or_404(request.user, job_id))
         except services.JobError as exc:
             return error_response(exc, 409)
         return Response(job_summary(job))
@@ -151,7 +143,7 @@ class JobRerunView(APIView):
         responses={201: JobSerializer, 400: ErrorSerializer},
     )
     def post(self, request, job_id: int):
-        job = owned_job_or_404(request, job_id)
+        job = job_for_user_or_404(request.user, job_id)
         try:
             changes = request_object(request).get("config") or {}
             child = services.job_rerun(job=job, config_changes=changes)
@@ -219,7 +211,7 @@ class JobPromoteView(APIView):
     def post(self, request, job_id: int):
         """``{"step": N}`` promotes a kept checkpoint; ``{"step": null}``
         goes back to the latest."""
-        job = owned_job_or_404(request, job_id)
+        job = job_for_user_or_404(request.user, job_id)
         body = request.data
         if not isinstance(body, dict) or "step" not in body:
             return error_response(services.JobError("step: a checkpoint step or null"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Avg, F
+from django.http import Http404
 
 from ganweb.core.text import without_nul
 from ganweb.jobs.leases import jobs_mark_interrupted
@@ -29,6 +30,14 @@ def job_for_user(user, job_id) -> Job | None:
         return None
     jobs_mark_interrupted()
     return Job.objects.filter(owner=user, pk=job_id).select_related("dataset").first()
+
+
+def job_for_user_or_404(user, job_id) -> Job:
+    """job_for_user, or a 404 for pages and API calls alike."""
+    job = job_for_user(user, job_id)
+    if job is None:
+        raise Http404("no such job")
+    return job
 
 
 def queue_position(job: Job) -> int | None:

@@ -16,18 +16,11 @@ from ganweb.jobs.families import families_catalog, family_entry
 from ganweb.jobs.forms import settings_form_class, settings_from_form
 from ganweb.jobs.models import JobState
 from ganweb.jobs.selectors import (
-    job_for_user,
+    job_for_user_or_404,
     job_snapshot,
     jobs_for_user,
     queue_wait_estimate_seconds,
 )
-
-
-def _owned(request, job_id):
-    job = job_for_user(request.user, job_id)
-    if job is None:
-        raise Http404("no such job")
-    return job
 
 
 def job_list(request):
@@ -92,7 +85,7 @@ def job_new(request):
 
 
 def job_detail(request, job_id: int):
-    job = _owned(request, job_id)
+    job = job_for_user_or_404(request.user, job_id)
     from gan_core.events import event_schema
 
     return render(
@@ -136,7 +129,7 @@ def job_new_preflight(request):
 @require_POST
 def job_promote(request, job_id: int):
     """The timeline's Promote button: that checkpoint feeds the playground."""
-    job = _owned(request, job_id)
+    job = job_for_user_or_404(request.user, job_id)
     raw = request.POST.get("step", "")
     try:
         step = None if raw == "latest" else int(raw)
@@ -156,7 +149,7 @@ def job_promote(request, job_id: int):
 
 @require_POST
 def job_action(request, job_id: int, action: str):
-    job = _owned(request, job_id)
+    job = job_for_user_or_404(request.user, job_id)
     try:
         if action == "cancel":
             services.job_cancel(job=job)
@@ -180,7 +173,7 @@ def job_action(request, job_id: int, action: str):
 
 def job_file(request, job_id: int, path: str):
     """A sample grid or checkpoint of the owner's job (never anybody else's)."""
-    job = _owned(request, job_id)
+    job = job_for_user_or_404(request.user, job_id)
     root = job_media_dir(job.pk).resolve()
     target = (root / path).resolve()
     if not target.is_relative_to(root) or not target.is_file():
