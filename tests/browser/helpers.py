@@ -115,7 +115,20 @@ WS_RECORDER = """
 
 
 def recorded_socket_messages(page) -> list[dict]:
-    raw = page.evaluate("() => sessionStorage.getItem('gan-test-ws-log') || '[]'")
+    """What the page's sockets received, kept in sessionStorage across the
+    reloads a page does by itself (a dataset page reloads once it settles)."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            raw = page.evaluate(
+                "() => sessionStorage.getItem('gan-test-ws-log') || '[]'"
+            )
+            break
+        except Error as exc:  # read during such a reload: read it after
+            if "context was destroyed" not in str(exc) or attempt == 2:
+                raise
+            page.wait_for_load_state()
     return [
         {"url": entry["url"], **json.loads(entry["data"])} for entry in json.loads(raw)
     ]
