@@ -201,9 +201,28 @@ class GANConfig(TrainConfig):
         min=1,
         max=16,
     )
+    clusters: int = setting(
+        0,
+        "Self-conditioning (Liu et al. 2020): k-means splits the training data "
+        "into this many clusters and G and D are conditioned on them, so G must "
+        "cover every cluster. More clusters than the data has modes is safe; "
+        "0 turns it off.",
+        min=0,
+        max=256,
+    )
 
     def validate(self) -> None:
         super().validate()
+        if self.clusters and self.pack > 1:
+            raise ConfigError(
+                "clusters and pack do not combine: use one or the other",
+                field="clusters",
+            )
+        if self.clusters and self.z_dim < 2:
+            raise ConfigError(
+                "clusters needs z_dim >= 2 (the first noise entry picks the cluster)",
+                field="z_dim",
+            )
         if self.batch_size % self.pack:
             raise ConfigError(
                 f"batch_size ({self.batch_size}) must be a multiple of pack "

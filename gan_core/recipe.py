@@ -77,6 +77,10 @@ class Recipe:
     on_step: Callable[[int], dict] | None = None
     # Called once with the EMA generator so schedules can drive it too.
     on_ema: Callable[[nn.Module], None] | None = None
+    # Called once with the training data before the first step, before the EMA
+    # copy is made (self-conditioning fits its clusters); must not use the
+    # global RNG, so a resumed run stays exact.
+    fit: Callable[[Any], None] | None = None
 
     def nets_of(self, optimizer: str) -> list[str]:
         return self.owners.get(optimizer, [optimizer])

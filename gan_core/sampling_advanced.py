@@ -90,12 +90,16 @@ def generate_truncated(
     """Images from z with truncation, on the handle's device.
 
     StyleGAN2 truncates in W towards the tracked mean w (Karras 2019, section
-    3.3), with constant noise so a seed always gives the same image; other
-    families scale z towards its mean, 0.
+    3.3), with constant noise so a seed always gives the same image; a
+    generator with its own ``truncate`` (the self-conditioned one keeps the
+    entry that picks the cluster) says how; other families scale z towards its
+    mean, 0.
     """
     if is_style(handle):
         return handle.net(z, labels, truncation_psi=truncation_psi, noise_mode="const")
-    return handle.generate(handle.net, z * float(truncation_psi), labels)
+    truncate = getattr(handle.net, "truncate", None)
+    z = truncate(z, truncation_psi) if truncate else z * float(truncation_psi)
+    return handle.generate(handle.net, z, labels)
 
 
 def _one_label(handle, label) -> torch.Tensor | None:

@@ -238,6 +238,8 @@ class Trainer:
         if self.channels_last:
             for net in self.recipe.nets.values():
                 net.to(memory_format=torch.channels_last)
+        if self.recipe.fit is not None:
+            self.recipe.fit(self.data)
         gen = self.recipe.nets[self.recipe.generator]
         self.ema = make_ema(gen) if c.ema > 0 else None
         if self.ema is not None and self.recipe.on_ema is not None:

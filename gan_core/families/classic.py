@@ -21,12 +21,18 @@ from gan_core.config import (
     WGANGPConfig,
 )
 from gan_core.data.loading import DataInfo
+from gan_core.data.types import Data, PointData
 from gan_core.losses.classic import ClassicLoss
 from gan_core.nets.classic import (
     DCDiscriminator,
     DCGenerator,
     MLPDiscriminator,
     MLPGenerator,
+)
+from gan_core.nets.self_conditioned import (
+    ClusterDiscriminator,
+    ClusterGenerator,
+    fit_clusters,
 )
 from gan_core.recipe import Recipe, make_optimizer
 from gan_core.registry import Family
@@ -43,6 +49,7 @@ def assemble(
     gp_lambda: float = 0.0,
     clip_value: float = 0.0,
     conditional: bool = False,
+    labeler=None,
 ) -> Recipe:
     """The Recipe for a G/D pair trained with ClassicLoss."""
     G, D = G.to(device), D.to(device)
@@ -60,6 +67,7 @@ def assemble(
             getattr(config, "ada_kimg", 500.0),
         ),
         conditional=conditional,
+        labeler=labeler,
     )
     betas = (config.beta1, config.beta2)
     optimizers = {
@@ -89,9 +97,28 @@ def assemble(
 def build_gan(config: GANConfig, info: DataInfo, device: torch.device) -> Recipe:
     points = info.kind == "points"
     shape = (2,) if points else (info.channels, info.image_size, info.image_size)
+    if config.clusters:
+        return _self_conditioned_gan(config, info, shape, device)
     G = MLPGenerator(config.z_dim, shape, config.hidden, config.depth, tanh=not points)
     D = MLPDiscriminator(shape, config.hidden, config.depth, pack=config.pack)
     return assemble(config, G, D, info, device, loss=config.loss)
+
+
+def _self_conditioned_gan(config: GANConfig, info: DataInfo, shape, device):
+    """The gan family with clusters > 0 (gan_core.nets.self_conditioned)."""
+    k, points = config.clusters, info.kind == "points"
+    G = ClusterGenerator(
+        config.z_dim, shape, k, config.hidden, config.depth, tanh=not points
+    )
+    D = ClusterDiscriminator(shape, k, config.hidden, config.depth)
+    recipe = assemble(config, G, D, info, device, loss=config.loss, labeler=D.assign)
+
+    def fit(data: Data) -> None:
+        rows = data.points if isinstance(data, PointData) else data.images
+        fit_clusters(G, D, rows.flatten(1), config.seed)
+
+    recipe.fit = fit
+    return recipe
 
 
 def _dc_pair(config: DCGANConfig, info: DataInfo, norm: str, **cond):

@@ -92,13 +92,22 @@ class ClassicLoss:
         gp_lambda: float = 0.0,  # > 0: WGAN-GP penalty weight.
         clip_value: float = 0.0,  # > 0: WGAN weight clipping.
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,  # DiffAugment.
-        conditional: bool = False,  # Feed labels to G and D.
+        conditional: bool = False,  # Feed the batch's labels to G and D.
+        # Labels for a real batch when the data has none (self-conditioning:
+        # each real sample's cluster); G and D get them as a cGAN gets classes.
+        labeler: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         self.G, self.D, self.z_dim, self.loss = G, D, z_dim, loss
         self.n_critic, self.gp_lambda, self.clip_value = n_critic, gp_lambda, clip_value
         self.augment, self.conditional = augment, conditional
+        self.labeler = labeler
+
+    def _labels(self, batch: Batch) -> torch.Tensor | None:
+        if self.conditional:
+            return batch.labels
+        return self.labeler(batch.real) if self.labeler is not None else None
 
     def _d(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         if self.augment is not None:
@@ -116,7 +125,7 @@ class ClassicLoss:
         return scores.mean().item()
 
     def d_main(self, batch: Batch, step: int):
-        real, labels = batch.real, batch.labels if self.conditional else None
+        real, labels = batch.real, self._labels(batch)
         with torch.no_grad():
             fake = self._fake(real.shape[0], labels, real)
         real_scores, fake_scores = self._d(real, labels), self._d(fake, labels)
@@ -136,7 +145,7 @@ class ClassicLoss:
         return loss, stats
 
     def g_main(self, batch: Batch, step: int):
-        real, labels = batch.real, batch.labels if self.conditional else None
+        real, labels = batch.real, self._labels(batch)
         fake_scores = self._d(self._fake(real.shape[0], labels, real), labels)
         loss = G_LOSSES[self.loss](fake_scores)
         return loss, {"loss_g": loss.item()}
