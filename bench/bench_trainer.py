@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bf16_breakdown import layer_times, markdown, step_parts  # noqa: E402
 from results_file import commit, machine, write_section  # noqa: E402
 
 from gan_core.config import config_from_dict  # noqa: E402
@@ -164,7 +165,7 @@ def measure(steps: int) -> dict:
     return fig
 
 
-def section(fig: dict, steps: int) -> str:
+def section(fig: dict, steps: int, breakdown: list[str]) -> str:
     return "\n".join(
         [
             "## Trainer overhead and precision (bench/bench_trainer.py)",
@@ -175,8 +176,8 @@ def section(fig: dict, steps: int) -> str:
             f"{steps}-step runs (after warm-up); bare and trainer runs, fp32 and "
             "bf16, alternate three times. The fastest step stands for the "
             "uncontended cost; this shared VM's speed still varies between runs "
-            "(the bf16 speed-up read 1.54x to 1.75x on 2026-11-23), so differences "
-            "of a few percent are noise.",
+            "(the bf16 speed-up read 1.54x to 1.77x in runs on 2026-11-23), so "
+            "differences of a few percent are noise.",
             "",
             "| measurement | s/step | images/s |",
             "|---|---|---|",
@@ -198,6 +199,14 @@ def section(fig: dict, steps: int) -> str:
             "- Peak RSS of a whole DCGAN-64 batch-64 training run (child process, "
             f"{N_IMAGES} cached images included): **{fig['peak_rss_mib']:.0f} MiB** "
             "(target: under 2 GB).",
+            "- bf16 against fp32 without channels_last (the slower fp32 layout): "
+            f"**{fig['trainer_fp32_nchw_s'] / fig['trainer_bf16_s']:.2f}x**.",
+            "",
+            *breakdown,
+            "",
+            "The step is almost all convolution, so the step's speed-up is the "
+            "convolutions': compare the forward and backward rows, and the "
+            "layers with 3 channels (D's first, G's last) against the wide ones.",
         ]
     )
 
@@ -209,7 +218,10 @@ def main() -> None:
     args = parser.parse_args()
     fig = measure(args.steps)
     print(json.dumps({k: round(v, 4) for k, v in fig.items()}, indent=2))
-    text = section(fig, args.steps)
+    data = dataset()
+    parts = {p: step_parts(data, settings(p, 100)) for p in ("fp32", "bf16")}
+    breakdown = markdown(parts["fp32"], parts["bf16"], layer_times(SIZE))
+    text = section(fig, args.steps, breakdown)
     print(text)
     if not args.no_write:
         write_section(SECTION, text)
