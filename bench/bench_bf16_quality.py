@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_quality import SMALL, image_run  # noqa: E402
+from bench_quality import SMALL, image_run, spread  # noqa: E402
 from results_file import commit, machine, write_section  # noqa: E402
 
 SECTION = "bench_bf16_quality"
@@ -45,10 +45,6 @@ def measure(seeds: int) -> dict:
     return rows
 
 
-def _mean_range(values: list[float], fmt: str) -> str:
-    return f"{statistics.mean(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
-
-
 def section(rows: dict, seeds: int) -> str:
     lines = [
         "## bf16 and quality (bench/bench_bf16_quality.py)",
@@ -70,8 +66,8 @@ def section(rows: dict, seeds: int) -> str:
             got = rows[(name, precision)]
             lines.append(
                 f"| {name} | {size} | {steps} | {precision} | "
-                f"{_mean_range([r['fid'] for r in got], '.1f')} | "
-                f"{_mean_range([r['kid'] for r in got], '.2f')} | "
+                f"{spread([r['fid'] for r in got], '.1f')} | "
+                f"{spread([r['kid'] for r in got], '.2f')} | "
                 f"{statistics.median(r['images_per_sec'] for r in got):.0f} |"
             )
     return "\n".join(lines)

@@ -209,7 +209,7 @@ def real_baselines() -> dict[str, float]:
     return out
 
 
-def _spread(values: list[float], fmt: str) -> str:
+def spread(values: list[float], fmt: str) -> str:
     """mean (min-max) of a figure over seeds."""
     mean = statistics.mean(values)
     return f"{mean:{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
@@ -309,11 +309,11 @@ def section(points: dict, images: list[dict], floors: dict, seconds: float) -> s
         r = rows[0]
         acc = ""
         if "accuracy" in r:
-            acc = _spread([100 * x["accuracy"] for x in rows], ".1f") + " %"
+            acc = spread([100 * x["accuracy"] for x in rows], ".1f") + " %"
         lines.append(
             f"| {r['family']} | {r['data']} | {r['size']} | {r['steps']} | "
-            f"{len(rows)} | {_spread([x['fid'] for x in rows], '.1f')} | "
-            f"{_spread([x['kid'] for x in rows], '.2f')} | {acc} | "
+            f"{len(rows)} | {spread([x['fid'] for x in rows], '.1f')} | "
+            f"{spread([x['kid'] for x in rows], '.2f')} | {acc} | "
             f"{statistics.median(x['images_per_sec'] for x in rows):.0f} |"
         )
     for rows in (rows for rows in images if "modes" in rows[0]):
@@ -323,7 +323,7 @@ def section(points: dict, images: list[dict], floors: dict, seconds: float) -> s
             f"**Stacked MNIST** ({r['family']}, {r['size']} px, {r['steps']} steps "
             f"on {STACKED_TRAIN:,} stacked digits): modes covered by "
             f"{STACKED_SAMPLES:,} samples, of {STACKED_MODES:,}: "
-            f"{_spread([x['modes'] for x in rows], '.0f')} over {len(rows)} seeds "
+            f"{spread([x['modes'] for x in rows], '.0f')} over {len(rows)} seeds "
             f"(per seed: {', '.join(str(x['modes']) for x in rows)}); "
             f"{STACKED_SAMPLES:,} real stacked digits cover "
             f"{floors['stacked_modes']}. Published figures use 26,000 samples and "
