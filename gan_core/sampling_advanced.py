@@ -297,6 +297,19 @@ def _tile_starts(length: int, size: int, stride: int) -> list[int]:
     return [*range(0, length - size, stride), length - size]
 
 
+def tile_count(height: int, width: int, size: int, overlap: int | None = None) -> int:
+    """How many size x size tiles a tiled translation of a height x width image
+    runs through the network (an image smaller than a tile is padded up to one):
+    what its time and memory grow with, to check before starting."""
+    overlap = size // 4 if overlap is None else overlap
+    stride = max(1, size - overlap)
+
+    def along(length: int) -> int:  # len(_tile_starts(...)) without the list
+        return 1 if length <= size else len(range(0, length - size, stride)) + 1
+
+    return along(max(height, size)) * along(max(width, size))
+
+
 def tile_window(size: int, overlap: int) -> torch.Tensor:
     """[size, size] blending weights: 1 inside, ramping down over ``overlap``
     pixels towards each edge (never to 0, so a lone tile still counts)."""

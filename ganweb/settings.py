@@ -208,12 +208,41 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "light"
-CELERY_TASK_ROUTES = {"workers.tasks.training.*": {"queue": "training"}}
+# Three queues, each with its own worker: training (one per device), light
+# (dataset processing, figures, projections, probes, sweeps) and interactive
+# (playground drawing, which a person waits for): one user's uploads can fill
+# the light worker without another user's playground waiting behind them.
+CELERY_TASK_ROUTES = {
+    "workers.tasks.training.*": {"queue": "training"},
+    "workers.tasks.playground.*": {"queue": "interactive"},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The light and interactive workers run the prefork pool, where Celery enforces
+# time limits: at the soft limit the task gets SoftTimeLimitExceeded (and says
+# why), at the hard one (GAN_HARD_LIMIT_GRACE later) its process is killed and
+# replaced. workers/time_limits.py gives every task but training its limit:
+# the one named here, else GAN_LIGHT_TASK_TIME_LIMIT. Training (threads pool,
+# runs for hours) has its own, GAN_JOB_TIME_LIMIT_SECONDS.
+GAN_PLAYGROUND_TIMEOUT = float(os.environ.get("GAN_PLAYGROUND_TIMEOUT", 30))
+GAN_PREFLIGHT_TIMEOUT = float(os.environ.get("GAN_PREFLIGHT_TIMEOUT", 120))
+GAN_LIGHT_TASK_TIME_LIMIT = float(os.environ.get("GAN_LIGHT_TASK_TIME_LIMIT", 600))
+GAN_HARD_LIMIT_GRACE = 10.0
+GAN_TASK_TIME_LIMITS = {
+    # What the web waits for, no more: past it nobody reads the answer.
+    "workers.tasks.playground.render": GAN_PLAYGROUND_TIMEOUT,
+    "workers.tasks.playground.describe": GAN_PLAYGROUND_TIMEOUT,
+    "workers.tasks.preflight.preflight": GAN_PREFLIGHT_TIMEOUT,
+    "workers.tasks.datasets.process_dataset": float(
+        os.environ.get("GAN_DATASET_TIME_LIMIT", 3600)
+    ),
+    "workers.tasks.maintenance.mark_lost_jobs": 60.0,
+    "workers.tasks.maintenance.requeue_stalled_datasets": 60.0,
+}
+CELERY_TASK_ANNOTATIONS = ("workers.time_limits.TimeLimits",)
 CELERY_BEAT_SCHEDULE = {
     "mark-lost-jobs": {
         "task": "workers.tasks.maintenance.mark_lost_jobs",
@@ -315,10 +344,10 @@ LOGGING = {
 GAN_WORKER_DEVICE = os.environ.get("GAN_WORKER_DEVICE", "auto")
 
 # Playground (ganweb/playground, workers/tasks/playground.py): generators each
-# light worker keeps loaded (least recently used go first), how long the web
-# waits for a drawing, and the largest upload it decodes for translation.
+# worker keeps loaded (least recently used go first) and the largest upload
+# the web decodes for translation (GAN_PLAYGROUND_TIMEOUT, how long the web
+# waits for a drawing, is with the Celery time limits above).
 GAN_PLAYGROUND_CACHE_SIZE = int(os.environ.get("GAN_PLAYGROUND_CACHE_SIZE", 4))
-GAN_PLAYGROUND_TIMEOUT = float(os.environ.get("GAN_PLAYGROUND_TIMEOUT", 30))
 GAN_PLAYGROUND_MAX_PIXELS = int(
     os.environ.get("GAN_PLAYGROUND_MAX_PIXELS", 2048 * 2048)
 )

@@ -20,16 +20,15 @@ PASSWORD = "correct-horse-battery"  # every test user's, from make_user
 
 
 def worker_options(name: str, log_dir: Path) -> dict:
-    """How the live stack starts (and restarts) each worker: the light one
-    also runs the periodic sweeps (Celery beat)."""
-    if name == "training":
-        return {"queues": "training", "device": "cpu", "log_dir": log_dir}
+    """How the live stack starts (and restarts) each worker: as `make run`
+    does (devstack.WORKERS), on the CPU."""
+    spec = devstack.worker_spec(name)
     return {
-        "queues": "light",
+        "queues": spec.queues,
         "device": "cpu",
-        "concurrency": 2,
+        "pool": spec.pool,
+        "concurrency": spec.concurrency,
         "log_dir": log_dir,
-        "beat_schedule": log_dir / "celerybeat-schedule",
     }
 
 
@@ -43,7 +42,7 @@ class LiveStack:
 
     def restart_worker(self, name: str) -> devstack.ManagedProcess:
         """Start a fresh worker under the same name (after a kill in a test),
-        with the same queues and options (the light one runs the sweeps)."""
+        with the same queues and options."""
         old = self.workers[name]
         old.stop(timeout=5)
         new = devstack.start_worker(
@@ -60,7 +59,7 @@ class LiveStack:
         from celery import Celery
 
         probe = Celery(broker=self.env["REDIS_URL"], set_as_current=False)
-        queue = {"training": "training", "light": "light"}[name]
+        queue = devstack.worker_spec(name).queues
         destination = [
             worker
             for reply in probe.control.ping(timeout=1) or []
@@ -102,7 +101,8 @@ def media_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory):
-    """Real Celery workers (training and light queues) and daphne, for the session."""
+    """Real Celery workers (training, light and interactive queues), Celery beat
+    and daphne, for the session."""
     log_dir = Path(os.environ.get("GAN_TEST_LOG_DIR", tmp_path_factory.mktemp("logs")))
     with django_db_blocker.unblock():
         database_url = _database_url()
@@ -125,10 +125,12 @@ def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory)
     processes = []
     workers = {}
     try:
-        for name in ("training", "light"):
-            workers[name] = devstack.start_worker(
-                env, name=name, **worker_options(name, log_dir)
+        for spec in devstack.WORKERS:
+            workers[spec.name] = devstack.start_worker(
+                env, name=spec.name, **worker_options(spec.name, log_dir)
             )
+        schedule = log_dir / "celerybeat-schedule"
+        processes.append(devstack.start_beat(env, schedule, log_dir))
         port = devstack.free_port()
         web = devstack.start_web(env, port, log_dir)
         processes.append(web)

@@ -17,6 +17,10 @@ MAX_SEED = 2**31 - 1
 MAX_N = 1024  # Points models draw many; image models stop at MAX_IMAGES (worker).
 MAX_SEEDS_PER_SIDE = 8
 MAX_STEPS = 60
+# An upload to translate may be at most this many times longer than it is wide
+# (or the reverse): a thin strip costs a tiled translation as much as a square
+# of its long side, and no model was trained on such shapes.
+MAX_ASPECT_RATIO = 32
 LAYER_GROUPS = ("coarse", "middle", "fine", "all")
 DIRECTIONS = ("AtoB", "BtoA")
 ACTIONS = ("sample", "class-grid", "interpolate", "style-mix", "translate")
@@ -28,6 +32,20 @@ class PlaygroundError(ValueError):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+def check_upload_shape(width: int, height: int, max_pixels: int) -> None:
+    """Refuse an upload's shape (from its header, before decoding) that
+    cannot be translated in time. Raises PlaygroundError (400)."""
+    if width * height > max_pixels:
+        raise PlaygroundError(
+            f"image has {width}x{height} pixels; the limit is {max_pixels} pixels"
+        )
+    if max(width, height) > MAX_ASPECT_RATIO * max(1, min(width, height)):
+        raise PlaygroundError(
+            f"image is {width}x{height} pixels: its long side may be at most "
+            f"{MAX_ASPECT_RATIO} times its short side"
+        )
 
 
 def _seed(**kwargs):

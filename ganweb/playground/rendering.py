@@ -1,8 +1,8 @@
 """Worker side of the playground: load generators, keep them warm, draw images.
 
-Only the light Celery worker imports this module (it imports torch); the web
-process talks to it through workers.tasks.playground. Every function returns
-encoded bytes, so nothing but a small JSON result crosses Redis.
+Only the Celery workers import this module (it imports torch); the web process
+talks to it through workers.tasks.playground (the interactive queue). Every
+function returns encoded bytes, so nothing but a small JSON result crosses Redis.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from gan_core.checkpoint import load_checkpoint
 from gan_core.sampling import GeneratorHandle, grid_image, load_generator
 
 MAX_IMAGES = 64  # Per grid for image models: one forward pass stays well under 1 s.
+# Per tiled translation: time and memory grow with the tiles, and a small model
+# on a large upload needs thousands (a 1x4,000,000 strip took 376 s and 3.4 GB).
+MAX_TILES = 1024
 PADDING = 2
 # PNG level 1 is several times faster than the default 6 on a noisy 64-image grid
 # for about 20% more bytes: on a 2-core CPU the encoder, not Redis, is the cost.
@@ -64,7 +67,7 @@ class GeneratorCache:
 
     Keys carry the file's modification time, so a running job's latest.pt
     rewritten by the trainer is loaded afresh and the stale entry ages out.
-    Thread-safe: the light worker runs tasks in threads.
+    Thread-safe: a worker may run tasks in threads.
     """
 
     def __init__(self, size: int, device: str = "cpu"):
@@ -258,6 +261,8 @@ def render_translate(loaded: Loaded, params: dict, image: bytes) -> Rendered:
         width = max(1, round(source.width * scale))
         height = max(1, round(source.height * scale))
         source = source.resize((width, height), Image.Resampling.LANCZOS)
+    if params["mode"] == "tile":
+        _check_tiles(h, source.size, passes=3 if params.get("roundtrip") else 1)
     if params.get("roundtrip"):
         return _render_round_trip(loaded, params, source)
     result = h.translate(source, params["direction"], mode=params["mode"])
@@ -273,6 +278,18 @@ def render_translate(loaded: Loaded, params: dict, image: bytes) -> Rendered:
         pair.paste(result, (source.width + PADDING, 0))
         result = pair
     return Rendered(png_bytes(result), "image/png", meta)
+
+
+def _check_tiles(h: GeneratorHandle, size: tuple[int, int], passes: int) -> None:
+    """Refuse, before any work, a tiled translation too big to answer in time."""
+    width, height = size
+    tiles = adv.tile_count(height, width, h.image_size) * passes
+    if tiles > MAX_TILES:
+        raise ValueError(
+            f"mode=tile would translate {tiles} tiles of {h.image_size}x"
+            f"{h.image_size} px for this {width}x{height} image; the limit is "
+            f"{MAX_TILES}: give a smaller size or use mode=resize"
+        )
 
 
 ROUND_TRIP_PANELS = (

@@ -1,8 +1,9 @@
-"""Playground services: validate, hand the work to the light worker, wait.
+"""Playground services: validate, hand the work to the interactive worker, wait.
 
 The web process never imports torch: every drawing runs in
-workers.tasks.playground on the "light" queue and comes back through the Redis
-result backend as encoded bytes.
+workers.tasks.playground on the "interactive" queue (a worker of its own, so
+dataset processing on the light queue never holds it up) and comes back through
+the Redis result backend as encoded bytes.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from django.conf import settings
 from PIL import Image
 
 from ganweb.jobs.models import Job
-from ganweb.playground.params import PlaygroundError
+from ganweb.playground.params import PlaygroundError, check_upload_shape
 from ganweb.playground.selectors import model_checkpoint_path
 
 UPLOAD_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
+INTERACTIVE_QUEUE = "interactive"  # its own worker: see settings.CELERY_TASK_ROUTES
 
 
 @dataclass
@@ -33,14 +35,25 @@ def _timeout() -> float:
 
 
 def _wait(task, kwargs: dict) -> dict:
-    """Queue ``task`` on the light queue and wait for its answer (or 503)."""
+    """Queue ``task`` on the interactive queue and wait for its answer (or 503).
+
+    Past the timeout nobody reads the answer, so the task is stopped there: the
+    message expires if no worker took it yet, and one that is running is
+    revoked with SIGUSR1, which the prefork pool turns into SoftTimeLimitExceeded
+    inside the task (its process and loaded generators live on). The task's own
+    time limits (settings.CELERY_TASK_ANNOTATIONS) are the same timeout, for a
+    web process that died before it could revoke.
+    """
     from celery.exceptions import TimeoutError as CeleryTimeout
 
     timeout = _timeout()
-    async_result = task.apply_async(kwargs=kwargs, queue="light", expires=timeout)
+    async_result = task.apply_async(
+        kwargs=kwargs, queue=INTERACTIVE_QUEUE, expires=timeout
+    )
     try:
         answer = async_result.get(timeout=timeout)
     except CeleryTimeout as exc:
+        _give_up(async_result)
         raise PlaygroundError(
             f"the sampling worker did not answer within {timeout:.0f} s; "
             "try again in a moment",
@@ -51,6 +64,13 @@ def _wait(task, kwargs: dict) -> dict:
     if "error" in answer:
         raise PlaygroundError(answer["error"], status=answer.get("status", 400))
     return answer
+
+
+def _give_up(async_result) -> None:
+    try:
+        async_result.revoke(terminate=True, signal="SIGUSR1")
+    except Exception:  # noqa: BLE001 - expiry and the time limits still hold
+        pass
 
 
 def upload_image(*, file) -> bytes:
@@ -64,11 +84,7 @@ def upload_image(*, file) -> bytes:
         with Image.open(file) as opened:
             if opened.format not in UPLOAD_FORMATS:
                 raise PlaygroundError("image must be a PNG, JPEG, WebP, GIF or BMP")
-            width, height = opened.size  # From the header: nothing decoded yet.
-            if width * height > limit:
-                raise PlaygroundError(
-                    f"image has {width}x{height} pixels; the limit is {limit} pixels"
-                )
+            check_upload_shape(*opened.size, limit)  # From the header alone.
             opened.load()
             image = opened.convert("RGB")
     except PlaygroundError:

@@ -395,3 +395,19 @@ def test_round_trip_errors_are_the_per_pixel_cycle_and_identity_losses(handles):
         (255, 255, 0),
         (255, 255, 0),
     ]
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (5, 30), (30, 5), (17, 40), (1, 100)])
+def test_tile_count_is_the_number_of_tiles_a_tiled_translation_runs(shape):
+    """What the playground checks before translating is what the tiling does."""
+    from gan_core.sampling_advanced import _tiles, tile_count
+
+    seen = []
+
+    def network(batch):
+        seen.append(batch.shape[0])
+        return batch
+
+    x = torch.zeros(1, 3, *shape)
+    _tiles(x, 8, network)
+    assert sum(seen) == tile_count(*shape, 8)

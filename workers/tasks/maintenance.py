@@ -1,4 +1,4 @@
-"""Periodic housekeeping, run by the light worker's embedded beat."""
+"""Periodic housekeeping, sent by Celery beat (a process of its own)."""
 
 from celery import shared_task
 

@@ -1,4 +1,4 @@
-"""Playground tasks (light queue): draw from a trained generator, answer quickly.
+"""Playground tasks (interactive queue): draw from a generator, answer quickly.
 
 The web view has already checked ownership and the parameters; these tasks get
 the job id and step, find the checkpoint on the shared media, and keep loaded
@@ -6,6 +6,10 @@ generators in a per-process least-recently-used cache
 (``GAN_PLAYGROUND_CACHE_SIZE`` entries). Results are small dicts: the encoded
 image as base64 plus what the page shows next to it, or an ``error`` with the
 HTTP status the web should answer.
+
+Each runs under the time limit the web waits for (settings'
+CELERY_TASK_ANNOTATIONS): at the soft limit, or when the web gives up and
+revokes it, SoftTimeLimitExceeded stops the drawing and the answer says so.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from pathlib import Path
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,9 @@ def render(job_id: int, action: str, params: dict, image_b64: str | None = None)
         out = render_action(loaded, action, params, image)
     except ValueError as exc:  # UnsupportedSampling and bad values alike
         return {"error": str(exc), "status": 400}
+    except SoftTimeLimitExceeded:
+        log.warning("playground %s on job %s stopped at its time limit", action, job_id)
+        return {"error": f"{action} took too long and was stopped", "status": 503}
     except Exception as exc:  # noqa: BLE001 - the page shows why, the worker lives
         log.exception("playground %s on job %s failed", action, job_id)
         return {"error": f"{action} failed: {exc.__class__.__name__}", "status": 500}

@@ -163,3 +163,44 @@ def test_layer_choices_become_groups_or_index_lists():
     assert layers([5, 1, 5]) == [1, 5]
     with pytest.raises(PlaygroundError):
         layers("4-2")
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 40, 160)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_one_pixel_high_strip_is_refused_before_any_worker_is_asked(
+    client, alice, model
+):
+    """1x4,000,000 passes the pixel limit, but a tiled translation of it held
+    a worker for 376 s and 3.4 GB: its shape is refused from the header."""
+    client.force_login(alice)
+    strip = png_of_size(4_000_000, 1)
+    upload = SimpleUploadedFile("strip.png", strip, content_type="image/png")
+    response = client.post(
+        f"/api/models/{model.pk}/translate",
+        {"direction": "AtoB", "mode": "tile", "image": upload},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "image is 4000000x1 pixels: its long side may be at most 32 times "
+        "its short side"
+    )
+
+
+@pytest.mark.parametrize(
+    "width,height,refused",
+    [(64, 2, False), (65, 2, True), (2, 64, False), (2, 65, True), (1, 1, False)],
+)
+def test_uploads_longer_than_32_times_their_width_are_refused(width, height, refused):
+    upload = SimpleUploadedFile("a.png", png_of_size(width, height))
+    if refused:
+        with pytest.raises(PlaygroundError, match="at most 32 times"):
+            upload_image(file=upload)
+    else:
+        assert Image.open(io.BytesIO(upload_image(file=upload))).size == (
+            width,
+            height,
+        )
