@@ -130,6 +130,6 @@ class Supervisor:
         delay = min(self.max_backoff, self.backoff * 2 ** (len(recent) - 1))
         self.say(
             f"{child.name} {reason} (crash {len(recent)} of {self.max_crashes} "
-            f"allowed within {self.window:.0f} s); restarting in {delay:.0f} s\n{tail}"
+            f"allowed within {self.window:.0f} s); restarting in {delay:g} s\n{tail}"
         )
         self.restart_at[child.name] = now + delay
