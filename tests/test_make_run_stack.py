@@ -203,3 +203,21 @@ def test_killed_workers_come_back_without_orphans_until_one_keeps_crashing(
     assert stack.process.returncode == 1, output
     assert "worker-training was killed by SIGKILL: 3 crashes within" in output
     assert "stopped." in output
+
+
+def test_a_second_beat_on_the_same_schedule_refuses_to_start(tmp_path):
+    """Two beats would send every periodic task twice: the pidfile beside the
+    schedule lets only one run (a second `make run` on the same var dir)."""
+    env = dict(os.environ, REDIS_URL=f"redis://127.0.0.1:{devstack.free_port()}/0")
+    schedule = tmp_path / "celerybeat-schedule"
+    first = devstack.start_beat(env, schedule, tmp_path / "one")
+    try:
+        devstack.wait_until(
+            lambda: Path(f"{schedule}.pid").exists(), 60, "the first beat", first
+        )
+        second = devstack.start_beat(env, schedule, tmp_path / "two")
+        assert second.popen.wait(timeout=60) != 0
+        assert "already exists" in second.log_tail()
+        assert first.alive()
+    finally:
+        first.stop()
