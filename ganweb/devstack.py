@@ -58,10 +58,8 @@ class ManagedProcess:
         died and was reaped."""
         try:
             os.killpg(self.popen.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
+        except (ProcessLookupError, PermissionError):
+            return False  # gone, or the id now belongs to someone else
         return True
 
     def stop(self, timeout: float = 15.0, sig: int = signal.SIGTERM) -> int | None:
@@ -79,14 +77,18 @@ class ManagedProcess:
         if self.alive() or self.group_alive():
             self._signal_group(signal.SIGKILL)
             self.popen.wait(5)
-            wait_until(lambda: not self.group_alive(), 5, f"{self.name} group")
+            # Killed members vanish once reaped (by init, for the orphans):
+            # wait a little for that, without failing on a slow reaper.
+            deadline = time.monotonic() + 5
+            while self.group_alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
         return self.popen.returncode
 
     def _signal_group(self, sig: int) -> None:
         try:
             os.killpg(self.popen.pid, sig)
-        except ProcessLookupError:
-            pass
+        except (ProcessLookupError, PermissionError):
+            pass  # gone (or the id was reused by someone else's process)
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path or not self.log_path.exists():

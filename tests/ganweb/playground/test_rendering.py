@@ -29,17 +29,17 @@ def params(**overrides) -> dict:
 def test_a_tiled_translation_of_too_many_tiles_is_refused_before_it_starts(
     cyclegan,
 ):
-    # 2048x2048 is within the pixel limit, but a 16 px model needs 171x171
+    # 1024x1024 is within the pixel limit, but a 16 px model needs 85x85
     # tiles for it: far past what answers within the playground's timeout.
-    with pytest.raises(ValueError, match=r"mode=tile would translate 29241 tiles"):
-        render(cyclegan, "translate", params(), png(2048, 2048))
-    with pytest.raises(ValueError, match=r"87723 tiles"):  # three passes
-        render(cyclegan, "translate", params(roundtrip=True), png(2048, 2048))
+    with pytest.raises(ValueError, match=r"mode=tile would translate 7225 tiles"):
+        render(cyclegan, "translate", params(), png(1024, 1024))
+    with pytest.raises(ValueError, match=r"21675 tiles"):  # three passes
+        render(cyclegan, "translate", params(roundtrip=True), png(1024, 1024))
 
 
 def test_the_same_image_resized_or_smaller_is_translated(cyclegan):
-    resized = render(cyclegan, "translate", params(mode="resize"), png(2048, 2048))
-    assert Image.open(io.BytesIO(resized.content)).size == (2048, 2048)
-    smaller = render(cyclegan, "translate", params(size=256), png(2048, 2048))
+    resized = render(cyclegan, "translate", params(mode="resize"), png(1024, 1024))
+    assert Image.open(io.BytesIO(resized.content)).size == (1024, 1024)
+    smaller = render(cyclegan, "translate", params(size=256), png(1024, 1024))
     assert Image.open(io.BytesIO(smaller.content)).size == (256, 256)
     assert MAX_TILES >= 22 * 22  # 256 px in 16 px tiles with a quarter overlap
