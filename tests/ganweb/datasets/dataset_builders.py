@@ -96,3 +96,49 @@ def tar_with_symlink(path: Path, members: dict, link: str, target: str) -> Path:
 
 def files_under(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*") if p.is_file()) if root else []
+
+
+def gzip_tar_of_zeros(path: Path, members: dict[str, int], *, before=None) -> Path:
+    """A .tar.gz whose members (name -> size) are all zeros, built fast.
+
+    Deflate restarts after a full flush, so one compressed MiB of zeros is
+    the same bytes every time: it is made once and written again, and the
+    gzip header and trailer (CRC-32, size) are ours. ``before`` is a dict of
+    real members (name -> bytes) written first. Nothing is ever unpacked.
+    """
+    zeros = b"\0" * (1 << 20)
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    crc, total = 0, 0
+
+    def feed(data: bytes) -> bytes:
+        nonlocal crc, total
+        crc, total = zlib.crc32(data, crc), total + len(data)
+        return deflate.compress(data) + deflate.flush(zlib.Z_FULL_FLUSH)
+
+    with open(path, "wb") as out:
+        out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+        for name, data in (before or {}).items():
+            out.write(feed(_tar_header(name, len(data)) + _padded(data)))
+        for name, size in members.items():
+            out.write(feed(_tar_header(name, size)))
+            whole, rest = divmod(size, len(zeros))
+            if whole:
+                block = feed(zeros)
+                out.write(block)
+                for _ in range(whole - 1):
+                    crc, total = zlib.crc32(zeros, crc), total + len(zeros)
+                    out.write(block)
+            out.write(feed(b"\0" * (rest + (-size) % 512)))
+        out.write(feed(b"\0" * 1024) + deflate.flush())
+        out.write(struct.pack("<II", crc, total & 0xFFFFFFFF))
+    return path
+
+
+def _tar_header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def _padded(data: bytes) -> bytes:
+    return data + b"\0" * ((-len(data)) % 512)
