@@ -289,17 +289,17 @@ class GzipBudget:
         if self.unpacked > limits.unpacked_bytes:
             raise Rejected(too_large_message(limits))
         ratio = limits.compression_ratio
-        if self.unpacked > RATIO_FLOOR_BYTES and self.unpacked > self.packed * ratio:
-            raise Rejected(
-                f"the archive is compressed more than {ratio}:1; refused as a "
-                "possible zip bomb"
-            )
         member_unpacked = self.unpacked - self._member_unpacked
         member_packed = max(1, self.packed - self._member_packed)
         if member_unpacked > RATIO_FLOOR_BYTES and (
             member_unpacked > member_packed * ratio
         ):
             raise Rejected(ratio_message(self._member, limits))
+        if self.unpacked > RATIO_FLOOR_BYTES and self.unpacked > self.packed * ratio:
+            raise Rejected(
+                f"the archive is compressed more than {ratio}:1; refused as a "
+                "possible zip bomb"
+            )
 
     def close(self) -> None:
         self._gzip.close()

@@ -142,3 +142,56 @@ def _tar_header(name: str, size: int) -> bytes:
 
 def _padded(data: bytes) -> bytes:
     return data + b"\0" * ((-len(data)) % 512)
+
+
+def gif_claiming(width: int, height: int) -> bytes:
+    """A GIF of one 1x1 pixel on a width x height logical screen: about 35
+    bytes, and Pillow decodes the whole screen."""
+    screen = struct.pack("<6sHHBBB", b"GIF89a", width, height, 0x80, 0, 0)
+    palette = b"\x00\x00\x00\xff\xff\xff"
+    image = struct.pack("<BHHHHB", 0x2C, 0, 0, 1, 1, 0)
+    # LZW, minimum code size 2: clear (4), pixel 0, end (5), 3 bits each.
+    return screen + palette + image + b"\x02\x02\x44\x01\x00" + b";"
+
+
+def zip_of_empty_files(
+    path: Path, count: int, *, zip64: bool = False, claimed: int | None = None
+) -> Path:
+    """A stored zip of ``count`` empty files written record by record (fast),
+    whose end record (zip64 when asked) claims ``claimed`` entries."""
+    entries = count if claimed is None else claimed
+    central, offset = [], 0
+    with open(path, "wb") as out:
+        for index in range(count):
+            name = f"{index:06d}.png".encode()
+            local = struct.pack(
+                "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0
+            )
+            out.write(local + name)
+            central.append(
+                struct.pack(
+                    "<4sHHHHHHIIIHHHHHII",
+                    *(b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name)),
+                    *(0, 0, 0, 0, 0, offset),
+                )
+                + name
+            )
+            offset += len(local) + len(name)
+        directory = b"".join(central)
+        out.write(directory)
+        if zip64:
+            record_at = offset + len(directory)
+            out.write(
+                struct.pack(
+                    "<4sQHHIIQQQQ",
+                    *(b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries),
+                    *(len(directory), offset),
+                )
+            )
+            out.write(struct.pack("<4sIQI", b"PK\x06\x07", 0, record_at, 1))
+            counts, sizes = (0xFFFF, 0xFFFF), (0xFFFFFFFF, 0xFFFFFFFF)
+        else:
+            counts = (min(entries, 0xFFFF),) * 2
+            sizes = (len(directory), offset)
+        out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, *counts, *sizes, 0))
+    return path
