@@ -49,6 +49,9 @@ SIZE_BUCKETS = (0, 32, 64, 128, 256, 512, 1024, 2048)
 MAX_SKIPPED_LISTED = 20
 # A tar streams once, so its members' headers are read from their first bytes.
 HEAD_BYTES = 1 << 20
+# Up to this many images, a zip's headers are read in the web request (about a
+# millisecond each); a larger upload's are read by the worker, before decoding.
+HEADERS_IN_REQUEST = 1000
 
 Progress = Callable[[float], None]
 
@@ -176,8 +179,9 @@ def inspect_archive(
 ) -> Inspection:
     """Checks for the web request; raises Rejected.
 
-    The table of contents always; a zip's image headers too (random access
-    makes them cheap), to hold the upload to its pixel budget here.
+    The table of contents always; a zip's image headers too when there are
+    few (random access makes them cheap), to hold the upload to its pixel
+    budget here. Otherwise ``pixels`` is None and the worker counts them.
     """
     contents = list_contents(path, kind, limits)
     layout = plan_layout(
@@ -186,7 +190,7 @@ def inspect_archive(
         folders=contents.folders,
     )
     pixels = None
-    if kind == ZIP:
+    if kind == ZIP and len(layout.assign) <= HEADERS_IN_REQUEST:
         pixels = count_pixels(archive=path, kind=kind, limits=limits, layout=layout)
         (budget or Budget(limits)).check_pixels(pixels)
     return Inspection(layout, pixels)

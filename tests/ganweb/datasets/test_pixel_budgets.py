@@ -64,12 +64,19 @@ def test_loose_images_over_the_upload_budget_are_refused_in_the_request(
     assert_nothing_left(media)
 
 
-def test_a_tar_gz_over_the_budget_fails_in_the_worker_with_the_reason(
-    client, alice, media
+@pytest.mark.parametrize("packing", ["tar.gz", "zip of many images"])
+def test_an_upload_over_the_budget_fails_in_the_worker_with_the_reason(
+    client, alice, media, monkeypatch, packing
 ):
-    """A tar streams: its headers are read by the worker, before decoding."""
+    """A tar streams, and a zip of many images would keep the request long:
+    their headers are read by the worker, before it decodes anything."""
+    monkeypatch.setattr(ingest, "HEADERS_IN_REQUEST", 39)
     client.force_login(alice)
-    response = upload(client, make_tar(media / "screens.tgz", gifs(40)))
+    if packing == "tar.gz":
+        archive = make_tar(media / "screens.tgz", gifs(40))
+    else:
+        archive = make_zip(media / "screens.zip", gifs(40))
+    response = upload(client, archive)
     assert response.status_code == 201
     dataset_id = response.json()["id"]
     assert dataset_process(dataset_id=dataset_id) == "failed"
