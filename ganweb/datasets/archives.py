@@ -13,7 +13,6 @@ parses (and keeps in memory) the whole central directory.
 
 from __future__ import annotations
 
-import gzip
 import re
 import stat
 import struct
@@ -261,13 +260,15 @@ class GzipBudget:
     next one), and raises Rejected the moment either is over the ratio (past
     RATIO_FLOOR_BYTES), or the total over the unpacked limit. Skipping a member
     inflates it too, so a bomb is refused within a few MB of inflating, not
-    after its gigabytes.
+    after its gigabytes. Concatenated gzip members are read one after another;
+    bytes after the last one (padding) are ignored, as tarfile itself does.
     """
 
     def __init__(self, raw: BinaryIO, limits: Limits):
         self.limits = limits
-        self._gzip = gzip.GzipFile(fileobj=_CountedRaw(raw, self), mode="rb")
-        self.packed = 0  # compressed bytes handed to the inflater
+        self._raw = raw
+        self._inflater = zlib.decompressobj(_GZIP_WBITS)
+        self.packed = 0  # compressed bytes read from the file
         self.unpacked = 0
         self._member, self._member_packed, self._member_unpacked = "", 0, 0
 
@@ -279,10 +280,37 @@ class GzipBudget:
         """For tarfile: inflated bytes (at most CHUNK at a time)."""
         if size is None or size < 0 or size > CHUNK:
             size = CHUNK
-        data = self._gzip.read(size)
+        data = self._inflate(size)
         self.unpacked += len(data)
         self._check()
         return data
+
+    def close(self) -> None:
+        self._inflater = zlib.decompressobj(_GZIP_WBITS)
+
+    def _read_raw(self) -> bytes:
+        data = self._raw.read(_GZIP_READ)
+        self.packed += len(data)
+        return data
+
+    def _inflate(self, size: int) -> bytes:
+        while True:
+            inflater = self._inflater
+            if inflater.eof:  # one gzip member is over: another, or the end
+                rest = inflater.unused_data
+                if len(rest) < 2:
+                    rest += self._read_raw()
+                if rest[:2] != b"\x1f\x8b":
+                    return b""
+                self._inflater = inflater = zlib.decompressobj(_GZIP_WBITS)
+                data = inflater.decompress(rest, size)
+            else:
+                pending = inflater.unconsumed_tail or self._read_raw()
+                if not pending:
+                    raise EOFError("the gzip stream is cut short")
+                data = inflater.decompress(pending, size)
+            if data:
+                return data
 
     def _check(self) -> None:
         limits = self.limits
@@ -301,20 +329,9 @@ class GzipBudget:
                 "possible zip bomb"
             )
 
-    def close(self) -> None:
-        self._gzip.close()
 
-
-class _CountedRaw:
-    """The compressed file as gzip.GzipFile reads it, every byte counted."""
-
-    def __init__(self, raw: BinaryIO, budget: GzipBudget):
-        self._raw, self._budget = raw, budget
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self._budget.packed += len(data)
-        return data
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer (CRC-32, size)
+_GZIP_READ = 16 << 10  # compressed bytes read ahead: the ratio's slack
 
 
 # Zip end records (APPNOTE.TXT 4.3.14-4.3.16), read before zipfile parses. ---

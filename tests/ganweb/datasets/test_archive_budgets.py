@@ -8,6 +8,7 @@ size is ever written or held.
 
 from __future__ import annotations
 
+import gzip
 import random
 import tracemalloc
 import zipfile
@@ -70,12 +71,12 @@ def test_a_bomb_behind_incompressible_members_is_refused_as_it_inflates(tmp_path
     """Declared 64 MiB in a 3 MB archive is only 21:1, so the header passes;
     inflating the member shows 1000:1 within its first megabytes."""
     archive = gzip_tar_of_zeros(
-        tmp_path / "hidden.tar.gz", {"zeros.png": 64 * MIB}, before=noise(3)
+        tmp_path / "hidden.tar.gz", {"noise/zeros.png": 64 * MIB}, before=noise(3)
     )
     with pytest.raises(Rejected) as caught:
         ingest.inspect_archive(archive, "tar.gz", LIMITS)
     assert str(caught.value) == (
-        "archive entry 'zeros.png' is compressed more than 50:1; "
+        "archive entry 'noise/zeros.png' is compressed more than 50:1; "
         "refused as a possible zip bomb"
     )
 
@@ -172,3 +173,24 @@ def test_zips_with_a_comment_or_data_before_them_are_still_read(tmp_path):
     for path in (archive, prefixed):
         names = [m.name for m in archives.list_members(path, "zip", LIMITS)]
         assert names == sorted(flat_members(5))
+
+
+def test_a_tar_gz_padded_or_in_two_gzip_members_is_read(tmp_path):
+    archive = make_tar(tmp_path / "ok.tar.gz", flat_members(5))
+    data = archive.read_bytes()
+    tar = gzip.decompress(data)
+    padded = tmp_path / "padded.tar.gz"
+    padded.write_bytes(data + b"\0" * 5000)  # written out to a whole block
+    split = tmp_path / "split.tar.gz"
+    split.write_bytes(gzip.compress(tar[:3000]) + gzip.compress(tar[3000:]))
+    for path in (padded, split):
+        names = [m.name for m in archives.list_members(path, "tar.gz", LIMITS)]
+        assert names == list(flat_members(5))
+
+
+def test_a_tar_gz_cut_short_is_refused_as_damaged(tmp_path):
+    archive = make_tar(tmp_path / "ok.tar.gz", {**flat_members(5), **noise(1)})
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    with pytest.raises(Rejected, match="the tar archive is damaged"):
+        archives.list_members(cut, "tar.gz", LIMITS)
