@@ -134,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--megabytes", type=int, default=100)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     r = run(args.megabytes)
     mb = r["archive_mb"]
 
@@ -171,7 +172,11 @@ def main() -> None:
         "(start-up included); idle is VmRSS just before the upload.\n"
         "Before 962d424 the web process peaked at 1,358 MiB here: Twisted "
         "parsed the multipart body in memory and daphne queued it whole "
-        "(ganweb/asgi.py now turns both off).\n\n"
+        "(ganweb/asgi.py now turns both off). The request also reads the "
+        "zip's image headers for the pixel budgets (up to 1,000 images).\n"
+        f"Load average at the start: {load:.1f} on {os.cpu_count()} cores"
+        f"{' (the machine was shared with other work)' if load > 1.5 else ''}."
+        "\n\n"
         "| figure | value | expected |\n|---|---|---|\n" + table
     )
     print(body)

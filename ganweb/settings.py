@@ -285,6 +285,15 @@ GAN_DATASET_MAX_COMPRESSION_RATIO = int(
 )
 GAN_DATASET_MAX_PIXELS = int(os.environ.get("GAN_DATASET_MAX_PIXELS", 40_000_000))
 GAN_DATASET_MIN_IMAGES = int(os.environ.get("GAN_DATASET_MIN_IMAGES", 8))
+# What decoding may cost: pixels (width x height, summed from the headers) in
+# one upload and over one user's datasets, and the bytes kept for a user.
+GAN_DATASET_MAX_UPLOAD_PIXELS = int(
+    os.environ.get("GAN_DATASET_MAX_UPLOAD_PIXELS", 1_000_000_000)
+)
+GAN_DATASET_MAX_USER_PIXELS = int(
+    os.environ.get("GAN_DATASET_MAX_USER_PIXELS", 5_000_000_000)
+)
+GAN_DATASET_MAX_USER_BYTES = int(os.environ.get("GAN_DATASET_MAX_USER_BYTES", 20 << 30))
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(
     os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 1 << 20)
 )

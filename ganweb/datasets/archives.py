@@ -4,13 +4,18 @@ Member names are only ever strings that we classify: nothing is written to a
 path built from an uploaded name, so `../` or `/etc/passwd` cannot escape the
 dataset folder by construction; they are still refused with a clear message.
 Sizes are bounded twice: by the declared sizes before anything is unpacked, and
-by the bytes actually read while streaming (headers can lie).
+by the bytes actually read while streaming (headers can lie). A gzip-compressed
+tar has no per-member compressed sizes, so its ratio is counted while it
+streams: bytes unpacked against compressed bytes read, per member and for the
+whole archive. A zip's entry count is read from its end record before zipfile
+parses (and keeps in memory) the whole central directory.
 """
 
 from __future__ import annotations
 
 import re
 import stat
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -49,6 +54,16 @@ class Member:
     name: str  # normalised "a/b.png", never absolute, never with ".."
     size: int  # declared unpacked size
     packed: int | None  # compressed size (zip), None when not known
+    is_dir: bool = False
+
+
+@dataclass(frozen=True)
+class Contents:
+    """An archive's table of contents: its files, and every folder named in it
+    (directory entries, empty ones included, and the folders of files)."""
+
+    files: list[Member]
+    folders: frozenset[str]
 
 
 def archive_type(path: Path) -> str:
@@ -86,28 +101,35 @@ def is_junk(name: str) -> bool:
 
 
 class MemberChecker:
-    """Counts entries and declared bytes against the limits, entry by entry."""
+    """Counts entries and declared bytes against the limits, entry by entry.
 
-    def __init__(self, limits: Limits):
+    ``archive_bytes`` bounds a member whose own compressed size is unknown
+    (tar.gz): it cannot be packed into more than the whole archive.
+    """
+
+    def __init__(self, limits: Limits, archive_bytes: int | None = None):
         self.limits = limits
+        self.archive_bytes = archive_bytes
         self.entries = 0
         self.declared = 0
 
     def entry(self) -> None:
         self.entries += 1
         if self.entries > self.limits.archive_files:
-            raise Rejected(
-                f"too many files: the archive has more than "
-                f"{self.limits.archive_files:,} entries"
-            )
+            raise Rejected(too_many_entries_message(self.limits))
 
     def file(self, member: Member) -> None:
         self.declared += member.size
         if self.declared > self.limits.unpacked_bytes:
             raise Rejected(too_large_message(self.limits))
-        if member.packed is not None and member.size > RATIO_FLOOR_BYTES:
-            if member.size > member.packed * self.limits.compression_ratio:
+        packed = member.packed if member.packed is not None else self.archive_bytes
+        if packed is not None and member.size > RATIO_FLOOR_BYTES:
+            if member.size > packed * self.limits.compression_ratio:
                 raise Rejected(ratio_message(member.name, self.limits))
+
+
+def too_many_entries_message(limits: Limits) -> str:
+    return f"too many files: the archive has more than {limits.archive_files:,} entries"
 
 
 def too_large_message(limits: Limits) -> str:
@@ -127,23 +149,32 @@ def ratio_message(name: str, limits: Limits) -> str:
 Opener = Callable[[], AbstractContextManager[BinaryIO]]
 
 
+def iter_entries(
+    path: Path, kind: str, limits: Limits
+) -> Iterator[tuple[Member, Opener | None]]:
+    """Every file and directory of the archive, in archive order, checked as
+    it comes (directories with ``is_dir`` and no opener).
+
+    Links, devices and encrypted entries are refused. For tar the opener must
+    be used before the next entry (the archive is read as a stream, once).
+    """
+    if kind == ZIP:
+        yield from _zip_members(path, MemberChecker(limits))
+    else:
+        yield from _tar_members(path, kind, limits)
+
+
 def iter_members(
     path: Path, kind: str, limits: Limits
 ) -> Iterator[tuple[Member, Opener]]:
-    """Every regular file of the archive, in archive order, checked as it comes.
-
-    Directories are counted but not yielded; links, devices and encrypted
-    entries are refused. For tar the opener must be used before the next member
-    (the archive is read as a stream, once).
-    """
-    checker = MemberChecker(limits)
-    if kind == ZIP:
-        yield from _zip_members(path, checker)
-    else:
-        yield from _tar_members(path, kind, checker)
+    """Every regular file of the archive (see iter_entries)."""
+    for member, opener in iter_entries(path, kind, limits):
+        if not member.is_dir:
+            yield member, opener
 
 
 def _zip_members(path: Path, checker: MemberChecker):
+    check_zip_entry_count(path, checker.limits)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
@@ -156,6 +187,8 @@ def _zip_members(path: Path, checker: MemberChecker):
             if stat.S_ISLNK(mode):
                 raise Rejected(f"archive entry {name!r} is a symbolic link")
             if info.is_dir() or not name:
+                if name:
+                    yield Member(name, 0, None, is_dir=True), None
                 continue
             if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: not recorded
                 raise Rejected(f"archive entry {name!r} is not a regular file")
@@ -166,13 +199,18 @@ def _zip_members(path: Path, checker: MemberChecker):
             yield member, (lambda info=info: archive.open(info))
 
 
-def _tar_members(path: Path, kind: str, checker: MemberChecker):
-    mode = "r|gz" if kind == TAR_GZ else "r|"
+def _tar_members(path: Path, kind: str, limits: Limits):
+    raw = open(path, "rb")  # noqa: SIM115 - closed below, after the stream
+    stream: BinaryIO = raw
+    checker = MemberChecker(limits)
+    if kind == TAR_GZ:
+        checker.archive_bytes = max(1, path.stat().st_size)
+        stream = GzipBudget(raw, limits)
     try:
-        archive = tarfile.open(path, mode=mode)
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise Rejected(f"the tar archive cannot be read: {exc}") from exc
-    try:
+        try:
+            archive = tarfile.open(fileobj=stream, mode="r|")
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise Rejected(f"the tar archive cannot be read: {exc}") from exc
         with archive:
             for info in archive:
                 checker.entry()
@@ -180,19 +218,191 @@ def _tar_members(path: Path, kind: str, checker: MemberChecker):
                 if info.issym() or info.islnk():
                     raise Rejected(f"archive entry {name!r} is a link")
                 if info.isdir() or not name:
+                    if name:
+                        yield Member(name, 0, None, is_dir=True), None
                     continue
                 if not info.isfile():
                     raise Rejected(f"archive entry {name!r} is not a regular file")
                 member = Member(name, info.size, None)
                 checker.file(member)
+                if isinstance(stream, GzipBudget):
+                    stream.start_member(name)  # what is read next is its data
                 yield member, (lambda info=info: archive.extractfile(info))
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise Rejected(f"the tar archive is damaged: {exc}") from exc
+    finally:
+        stream.close()
+        raw.close()
+
+
+def list_contents(path: Path, kind: str, limits: Limits) -> Contents:
+    """The archive's files and folders, checked (names, links, counts, sizes)."""
+    files, folders = [], set()
+    for member, _ in iter_entries(path, kind, limits):
+        parts = member.name.split("/")
+        depth = len(parts) if member.is_dir else len(parts) - 1
+        folders.update("/".join(parts[:end]) for end in range(1, depth + 1))
+        if not member.is_dir:
+            files.append(member)
+    return Contents(files, frozenset(folders))
 
 
 def list_members(path: Path, kind: str, limits: Limits) -> list[Member]:
     """The archive's files, checked (names, links, counts, declared sizes)."""
-    return [member for member, _ in iter_members(path, kind, limits)]
+    return list_contents(path, kind, limits).files
+
+
+class GzipBudget:
+    """A gzip stream read through the size and ratio budgets, as it inflates.
+
+    Counts the bytes unpacked against the compressed bytes read, for the whole
+    archive and for the span of the current member (from its header to the
+    next one), and raises Rejected the moment either is over the ratio (past
+    RATIO_FLOOR_BYTES), or the total over the unpacked limit. Skipping a member
+    inflates it too, so a bomb is refused within a few MB of inflating, not
+    after its gigabytes. Concatenated gzip members are read one after another;
+    bytes after the last one (padding) are ignored, as tarfile itself does.
+    """
+
+    def __init__(self, raw: BinaryIO, limits: Limits):
+        self.limits = limits
+        self._raw = raw
+        self._inflater = zlib.decompressobj(_GZIP_WBITS)
+        self.packed = 0  # compressed bytes read from the file
+        self.unpacked = 0
+        self._member, self._member_packed, self._member_unpacked = "", 0, 0
+
+    def start_member(self, name: str) -> None:
+        self._member = name
+        self._member_packed, self._member_unpacked = self.packed, self.unpacked
+
+    def read(self, size: int = -1) -> bytes:
+        """For tarfile: inflated bytes (at most CHUNK at a time)."""
+        if size is None or size < 0 or size > CHUNK:
+            size = CHUNK
+        data = self._inflate(size)
+        self.unpacked += len(data)
+        self._check()
+        return data
+
+    def close(self) -> None:
+        self._inflater = zlib.decompressobj(_GZIP_WBITS)
+
+    def _read_raw(self) -> bytes:
+        data = self._raw.read(_GZIP_READ)
+        self.packed += len(data)
+        return data
+
+    def _inflate(self, size: int) -> bytes:
+        while True:
+            inflater = self._inflater
+            if inflater.eof:  # one gzip member is over: another, or the end
+                rest = inflater.unused_data
+                if len(rest) < 2:
+                    rest += self._read_raw()
+                if rest[:2] != b"\x1f\x8b":
+                    return b""
+                self._inflater = inflater = zlib.decompressobj(_GZIP_WBITS)
+                data = inflater.decompress(rest, size)
+            else:
+                pending = inflater.unconsumed_tail or self._read_raw()
+                if not pending:
+                    raise EOFError("the gzip stream is cut short")
+                data = inflater.decompress(pending, size)
+            if data:
+                return data
+
+    def _check(self) -> None:
+        limits = self.limits
+        if self.unpacked > limits.unpacked_bytes:
+            raise Rejected(too_large_message(limits))
+        ratio = limits.compression_ratio
+        member_unpacked = self.unpacked - self._member_unpacked
+        member_packed = max(1, self.packed - self._member_packed)
+        if member_unpacked > RATIO_FLOOR_BYTES and (
+            member_unpacked > member_packed * ratio
+        ):
+            raise Rejected(ratio_message(self._member, limits))
+        if self.unpacked > RATIO_FLOOR_BYTES and self.unpacked > self.packed * ratio:
+            raise Rejected(
+                f"the archive is compressed more than {ratio}:1; refused as a "
+                "possible zip bomb"
+            )
+
+
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer (CRC-32, size)
+_GZIP_READ = 16 << 10  # compressed bytes read ahead: the ratio's slack
+
+
+# Zip end records (APPNOTE.TXT 4.3.14-4.3.16), read before zipfile parses. ---
+
+_EOCD = struct.Struct("<4sHHHHIIH")  # end of central directory, 22 bytes
+_ZIP64_LOCATOR = struct.Struct("<4sIQI")  # 20 bytes, just before the EOCD
+_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")  # 56 bytes
+_CENTRAL_ENTRY = struct.Struct("<4s42s")  # a central directory entry's header
+_EOCD_SEARCH = _EOCD.size + 0xFFFF  # the end record may carry a 64 KB comment
+
+
+def check_zip_entry_count(path: Path, limits: Limits) -> None:
+    """Refuse a zip with more than ``limits.archive_files`` entries, by its
+    end record (zip64 too), and by walking its central directory with no
+    more than that many entries in hand: zipfile keeps a ZipInfo for every
+    entry, so a million entries cost it over 500 MB before it answers.
+
+    Leaves anything unreadable to zipfile, which refuses it with its reason.
+    """
+    with open(path, "rb") as fh:
+        end = _zip_end_record(fh)
+        if end is None:
+            return
+        entries, cd_size, cd_start = end
+        if entries > limits.archive_files:
+            raise Rejected(too_many_entries_message(limits))
+        _walk_central_directory(fh, cd_start, cd_size, limits)
+
+
+def _zip_end_record(fh) -> tuple[int, int, int] | None:
+    """(entries, central directory size, its offset in the file), or None."""
+    fh.seek(0, 2)
+    file_size = fh.tell()
+    fh.seek(max(0, file_size - _EOCD_SEARCH))
+    tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return None
+    fields = _EOCD.unpack_from(tail, at)
+    entries, cd_size = fields[4], fields[5]
+    eocd_at = file_size - len(tail) + at
+    locator_at = at - _ZIP64_LOCATOR.size
+    if locator_at >= 0 and tail[locator_at : locator_at + 4] == b"PK\x06\x07":
+        record_at = _ZIP64_LOCATOR.unpack_from(tail, locator_at)[2]
+        fh.seek(record_at)
+        record = fh.read(_ZIP64_EOCD.size)
+        if len(record) == _ZIP64_EOCD.size and record[:4] == b"PK\x06\x06":
+            zip64 = _ZIP64_EOCD.unpack(record)
+            entries, cd_size = zip64[7], zip64[8]
+            eocd_at = record_at
+    # Where the directory really starts: before the end record by its size
+    # (zipfile does the same, for archives with data prepended).
+    return entries, cd_size, max(0, eocd_at - cd_size)
+
+
+def _walk_central_directory(fh, start: int, size: int, limits: Limits) -> None:
+    """Count central directory entries up to the limit (the end record's
+    count can understate them: zipfile reads by the directory's size)."""
+    fh.seek(start)
+    position, count = 0, 0
+    while position + _CENTRAL_ENTRY.size <= size:
+        header = fh.read(_CENTRAL_ENTRY.size)
+        if len(header) < _CENTRAL_ENTRY.size or header[:4] != b"PK\x01\x02":
+            return  # not a directory we can follow: zipfile will say why
+        count += 1
+        if count > limits.archive_files:
+            raise Rejected(too_many_entries_message(limits))
+        name, extra, comment = struct.unpack_from("<HHH", header, 28)
+        skip = name + extra + comment
+        fh.seek(skip, 1)
+        position += _CENTRAL_ENTRY.size + skip
 
 
 class StreamBudget:

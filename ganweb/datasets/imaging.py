@@ -5,6 +5,10 @@ an upload is ever stored or served. What a file *is* comes from its content,
 never from its name. Pixel bombs are refused from the header, before decoding:
 Pillow's DecompressionBombWarning is raised as an error at our own limit, and
 the size is checked once more by hand.
+
+A file that starts like one of our formats but cannot be read (empty, or cut
+short inside its header) is a damaged image, skipped and counted; a file that
+starts like none of them is not an image, and refuses the upload.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +30,14 @@ FORMAT_NAMES = "PNG, JPEG, WebP, BMP or GIF"
 THUMB = 64
 GRID_COLUMNS = 8
 GRID_GAP = 2
+# The first bytes of each format we accept (WebP: "RIFF", a size, "WEBP").
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+)
 
 
 class CorruptImage(Exception):
@@ -64,10 +77,37 @@ def _pixels_in(exc: Exception) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def sniff(head: bytes) -> str | None:
+    """The format a file's first bytes announce, or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for magic, fmt in SIGNATURES if head.startswith(magic)), None)
+
+
+def _head(fp: BinaryIO | Path) -> bytes:
+    if isinstance(fp, Path | str):
+        with open(fp, "rb") as fh:
+            return fh.read(16)
+    fp.seek(0)
+    return fp.read(16)
+
+
+def _unreadable(fp: BinaryIO | Path, name: str, exc: Exception) -> Exception:
+    """Why an image could not be opened: damaged (skipped) or not an image."""
+    head = _head(fp)
+    if not head:
+        return CorruptImage(f"{name} is an empty file")
+    fmt = sniff(head)
+    if fmt is not None:
+        return CorruptImage(f"{name}: a damaged {fmt} file, its header is cut short")
+    return Rejected(not_image_message(name))
+
+
 def open_image(fp: BinaryIO | Path, *, name: str, max_pixels: int) -> Image.Image:
     """Open by content and check the header's size; decode nothing yet.
 
-    Raises Rejected for files that are not images or are over the pixel limit.
+    Raises Rejected for files that are not images or are over the pixel limit,
+    CorruptImage for an image whose header cannot be read (empty, cut short).
     """
     # The limit is the same for every caller in a process (it is a setting), so
     # setting Pillow's global is safe across threads.
@@ -79,7 +119,7 @@ def open_image(fp: BinaryIO | Path, *, name: str, max_pixels: int) -> Image.Imag
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise Rejected(pixel_message(name, max_pixels, _pixels_in(exc))) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            raise Rejected(not_image_message(name)) from exc
+            raise _unreadable(fp, name, exc) from exc
     width, height = image.size
     if width * height > max_pixels:
         image.close()
@@ -112,12 +152,37 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode_image(fp: BinaryIO | Path, *, name: str, max_pixels: int) -> Decoded:
+def header_pixels(fp: BinaryIO | Path, *, max_pixels: int) -> int:
+    """width x height from the header alone, 0 when it cannot be read (the
+    decode that follows gives the verdict on such a file)."""
+    try:
+        image = open_image(fp, name="", max_pixels=max_pixels)
+    except (Rejected, CorruptImage):
+        return 0
+    with image:
+        return image.width * image.height
+
+
+def decode_image(
+    fp: BinaryIO | Path,
+    *,
+    name: str,
+    max_pixels: int,
+    allow: Callable[[int], None] | None = None,
+) -> Decoded:
     """Verify and fully decode one image (GIF and WebP: the first frame).
 
+    ``allow`` is called with the header's width x height before decoding, and
+    may refuse (raise) to keep an upload within its pixel budget.
     Raises Rejected (not an image, too many pixels) or CorruptImage.
     """
     image = open_image(fp, name=name, max_pixels=max_pixels)
+    if allow is not None:
+        try:
+            allow(image.width * image.height)
+        except BaseException:
+            image.close()
+            raise
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -16,6 +16,7 @@ with file names we choose. Nothing here knows about Django models.
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import tempfile
 import time
@@ -34,8 +35,9 @@ from ganweb.datasets.archives import (
     StreamBudget,
     is_junk,
     iter_members,
-    list_members,
+    list_contents,
 )
+from ganweb.datasets.budgets import Budget
 from ganweb.datasets.limits import Limits
 
 IMAGES, CLASSES, DOMAINS = "images", "classes", "domains"
@@ -45,6 +47,11 @@ MAX_THUMBS = 64
 SPOOL_BYTES = 16 << 20  # members larger than this spill to a file in work/
 SIZE_BUCKETS = (0, 32, 64, 128, 256, 512, 1024, 2048)
 MAX_SKIPPED_LISTED = 20
+# A tar streams once, so its members' headers are read from their first bytes.
+HEAD_BYTES = 1 << 20
+# Up to this many images, a zip's headers are read in the web request (about a
+# millisecond each); a larger upload's are read by the worker, before decoding.
+HEADERS_IN_REQUEST = 1000
 
 Progress = Callable[[float], None]
 
@@ -82,17 +89,24 @@ class IngestResult:
         return dict(zip(self.class_names, self.counts, strict=True))
 
 
-def plan_layout(names: Iterable[str], *, min_images: int) -> Layout:
+def plan_layout(
+    names: Iterable[str], *, min_images: int, folders: Iterable[str] = ()
+) -> Layout:
     """The dataset's kind from its folder structure (see the module docstring).
 
     One folder that holds everything is a wrapper (zipping a folder makes one)
-    and is looked through, once.
+    and is looked through, once. ``folders`` are every folder the archive
+    names, empty ones included: an A/ beside an empty B/ is a two-domain set
+    missing one side, not a wrapper.
     """
     names = [name for name in names if not is_junk(name)]
     if not names:
         raise Rejected("no images found in the upload")
     split = [name.split("/") for name in names]
+    top = ""
     if all(len(parts) > 1 for parts in split) and len({p[0] for p in split}) == 1:
+        top = split[0][0]
+        _refuse_one_sided_domains({top: len(names)}, _subfolders(folders, ""))
         split = [parts[1:] for parts in split]
     depths = {len(parts) for parts in split}
     if len(names) < min_images:
@@ -107,6 +121,9 @@ def plan_layout(names: Iterable[str], *, min_images: int) -> Layout:
             "mixed layout: put all images at the top level, or one folder per "
             "class, or A/ and B/ folders (one level deep)"
         )
+    _refuse_one_sided_domains(
+        Counter(parts[0] for parts in split), _subfolders(folders, top)
+    )
     folders = sorted({parts[0] for parts in split})
     if {f.upper() for f in folders} == set(DOMAIN_NAMES) and len(folders) == 2:
         index = {f: DOMAIN_NAMES.index(f.upper()) for f in folders}
@@ -122,28 +139,114 @@ def plan_layout(names: Iterable[str], *, min_images: int) -> Layout:
     return Layout(CLASSES, tuple(folders), assign)
 
 
-def inspect_archive(path: Path, kind: str, limits: Limits) -> Layout:
-    """Table-of-contents checks for the web request; raises Rejected."""
-    members = list_members(path, kind, limits)
-    return plan_layout([m.name for m in members], min_images=limits.min_images)
+def _subfolders(folders: Iterable[str], parent: str) -> set[str]:
+    """The names of the folders directly inside ``parent`` ("" for the top)."""
+    prefix = f"{parent}/" if parent else ""
+    found = set()
+    for folder in folders:
+        if folder.startswith(prefix):
+            rest = folder[len(prefix) :]
+            if rest and "/" not in rest and not is_junk(rest):
+                found.add(rest)
+    return found
 
 
-def inspect_images(files: list[tuple[BinaryIO | Path, str]], limits: Limits) -> Layout:
-    """Loose image uploads: each one's header is an image within the limit."""
-    for fp, name in files:
-        imaging.open_image(fp, name=name, max_pixels=limits.pixels).close()
-        if hasattr(fp, "seek"):
-            fp.seek(0)
-    return plan_layout(
+def _refuse_one_sided_domains(with_images: Counter, beside: set[str]) -> None:
+    """A/ (or B/) with images beside an empty B/ (or A/): say so, rather than
+    train an unconditional model on one side or call it a class layout."""
+    if len(with_images) != 1:
+        return
+    ((full, count),) = with_images.items()
+    empty = [f for f in beside if f not in with_images]
+    names = {full.upper(), *(f.upper() for f in empty)}
+    if names == set(DOMAIN_NAMES) and full.upper() in DOMAIN_NAMES:
+        other = next(f for f in empty if f.upper() != full.upper())
+        raise Rejected(
+            f"found {full}/ with {count} images and {other}/ with none: a "
+            f"two-domain set (A/ and B/, for CycleGAN) needs images in both; "
+            f"to train on {full}/ alone, upload its images without the folders"
+        )
+
+
+@dataclass(frozen=True)
+class Inspection:
+    layout: Layout
+    pixels: int | None  # summed from the headers; None when not read
+
+
+def inspect_archive(
+    path: Path, kind: str, limits: Limits, budget: Budget | None = None
+) -> Inspection:
+    """Checks for the web request; raises Rejected.
+
+    The table of contents always; a zip's image headers too when there are
+    few (random access makes them cheap), to hold the upload to its pixel
+    budget here. Otherwise ``pixels`` is None and the worker counts them.
+    """
+    contents = list_contents(path, kind, limits)
+    layout = plan_layout(
+        [m.name for m in contents.files],
+        min_images=limits.min_images,
+        folders=contents.folders,
+    )
+    pixels = None
+    if kind == ZIP and len(layout.assign) <= HEADERS_IN_REQUEST:
+        pixels = count_pixels(archive=path, kind=kind, limits=limits, layout=layout)
+        (budget or Budget(limits)).check_pixels(pixels)
+    return Inspection(layout, pixels)
+
+
+def inspect_images(
+    files: list[tuple[Path, str]], limits: Limits, budget: Budget | None = None
+) -> Inspection:
+    """Loose image uploads: each header is an image within the limits (a
+    damaged one is left for the worker to skip), all within the budget."""
+    pixels = 0
+    for path, name in files:
+        try:
+            image = imaging.open_image(path, name=name, max_pixels=limits.pixels)
+        except imaging.CorruptImage:
+            continue
+        with image:
+            pixels += image.width * image.height
+    (budget or Budget(limits)).check_pixels(pixels)
+    layout = plan_layout(
         [f"{i:05d}" for i in range(len(files))], min_images=limits.min_images
     )
+    return Inspection(layout, pixels)
+
+
+def count_pixels(
+    *, archive: Path, kind: str, limits: Limits, layout: Layout | None = None
+) -> int:
+    """width x height summed over the archive's images, from headers only."""
+    total = 0
+    for member, opener in iter_members(archive, kind, limits):
+        if layout is not None and member.name not in layout.assign:
+            continue
+        try:
+            with opener() as source:
+                # A zip member seeks (Pillow reads its header only); a tar
+                # member is a stream, so its first bytes go to memory.
+                fp = source if kind == ZIP else io.BytesIO(source.read(HEAD_BYTES))
+                total += imaging.header_pixels(fp, max_pixels=limits.pixels)
+        except READ_ERRORS:
+            if kind != ZIP:
+                raise Rejected(f"the archive is damaged at {member.name!r}") from None
+    return total
+
+
+def count_file_pixels(files: list[tuple[Path, str]], limits: Limits) -> int:
+    return sum(imaging.header_pixels(p, max_pixels=limits.pixels) for p, _ in files)
 
 
 class _Writer:
     """Decodes members one by one into data/ and keeps the statistics."""
 
-    def __init__(self, folder: Path, layout: Layout, limits: Limits):
+    def __init__(self, folder: Path, layout: Layout, limits: Limits, budget: Budget):
         self.folder, self.layout, self.limits = folder, layout, limits
+        self.budget = budget
+        self.pixels = 0
         self.data = folder / "data"
         self.counts = [0] * len(layout.groups)
         self.digests: list[list[str]] = [[] for _ in layout.groups]
@@ -164,10 +267,16 @@ class _Writer:
 
     def add(self, name: str, group: int, fp: BinaryIO | Path) -> None:
         try:
-            decoded = imaging.decode_image(fp, name=name, max_pixels=self.limits.pixels)
+            decoded = imaging.decode_image(
+                fp,
+                name=name,
+                max_pixels=self.limits.pixels,
+                allow=lambda pixels: self.budget.check_pixels(self.pixels + pixels),
+            )
         except imaging.CorruptImage as exc:
             self.skip(name, f"corrupt image: {exc}")
             return
+        self.pixels += decoded.size[0] * decoded.size[1]
         sequence = sum(self.counts) + self.skipped_count
         target = (
             self.data
@@ -175,6 +284,7 @@ class _Writer:
             / f"{sequence:06d}{imaging.stored_suffix(decoded)}"
         )
         self.stored_bytes += imaging.save_image(decoded, target)
+        self.budget.check_bytes(self.stored_bytes)
         self.counts[group] += 1
         self.digests[group].append(decoded.digest)
         self.stored[group].append(target)
@@ -266,6 +376,7 @@ class _Writer:
             "channels": dict(self.channels),
             "formats": dict(self.formats),
             "stored_bytes": self.stored_bytes,
+            "pixels": self.pixels,
             "skipped": self.skipped,
             "thumbs": thumbs,
         }
@@ -318,14 +429,27 @@ class _Ticker:
 
 
 def ingest_archive(
-    *, archive: Path, kind: str, folder: Path, limits: Limits, progress=None
+    *,
+    archive: Path,
+    kind: str,
+    folder: Path,
+    limits: Limits,
+    budget: Budget | None = None,
+    progress=None,
 ) -> IngestResult:
-    """Unpack, verify and store every image of ``archive`` under ``folder``."""
+    """Unpack, verify and store every image of ``archive`` under ``folder``,
+    decoding no more pixels and storing no more bytes than ``budget`` allows."""
     _fresh(folder)
-    members = list_members(archive, kind, limits)
-    layout = plan_layout([m.name for m in members], min_images=limits.min_images)
+    contents = list_contents(archive, kind, limits)
+    members = contents.files
+    layout = plan_layout(
+        [m.name for m in members],
+        min_images=limits.min_images,
+        folders=contents.folders,
+    )
     total = max(1, sum(m.size for m in members))
-    writer, budget = _Writer(folder, layout, limits), StreamBudget(limits)
+    writer = _Writer(folder, layout, limits, budget or Budget(limits))
+    budget = StreamBudget(limits)
     tick = _Ticker(progress)
     for member, opener in iter_members(archive, kind, limits):
         group = layout.assign.get(member.name)
@@ -351,14 +475,20 @@ def _add_member(writer, budget, member: Member, opener, group, work: Path, kind)
 
 
 def ingest_images(
-    *, files: list[tuple[Path, str]], folder: Path, limits: Limits, progress=None
+    *,
+    files: list[tuple[Path, str]],
+    folder: Path,
+    limits: Limits,
+    budget: Budget | None = None,
+    progress=None,
 ) -> IngestResult:
     """Store loose images (our path, the uploaded name for messages only)."""
     _fresh(folder)
     layout = plan_layout(
         [f"{i:05d}" for i in range(len(files))], min_images=limits.min_images
     )
-    writer, tick = _Writer(folder, layout, limits), _Ticker(progress)
+    writer = _Writer(folder, layout, limits, budget or Budget(limits))
+    tick = _Ticker(progress)
     for index, (path, name) in enumerate(files):
         writer.add(name, 0, path)
         tick((index + 1) / len(files))

@@ -24,6 +24,11 @@ class Limits:
     compression_ratio: int  # per archive member, unpacked / packed
     pixels: int  # width x height of one image
     min_images: int  # usable images a dataset needs
+    # Budgets (None: none): what decoding one upload, and one user's datasets
+    # together, may cost. A 48-byte GIF can claim 40 million pixels.
+    upload_pixels: int | None = None  # decoded width x height, one upload
+    user_pixels: int | None = None  # the same, over a user's datasets
+    user_bytes: int | None = None  # bytes stored for a user's datasets
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -38,6 +43,9 @@ def current_limits() -> Limits:
         compression_ratio=int(settings.GAN_DATASET_MAX_COMPRESSION_RATIO),
         pixels=int(settings.GAN_DATASET_MAX_PIXELS),
         min_images=int(settings.GAN_DATASET_MIN_IMAGES),
+        upload_pixels=int(settings.GAN_DATASET_MAX_UPLOAD_PIXELS),
+        user_pixels=int(settings.GAN_DATASET_MAX_USER_PIXELS),
+        user_bytes=int(settings.GAN_DATASET_MAX_USER_BYTES),
     )
 
 

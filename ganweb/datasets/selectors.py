@@ -155,3 +155,19 @@ def builtin_by_id(data_id: str) -> dict | None:
         if info["name"] == name:
             return builtin_summary(info)
     return None
+
+
+def dataset_usage(owner, *, exclude_id: int | None = None) -> tuple[int, int]:
+    """(decoded pixels, stored bytes) of the owner's datasets, failed ones
+    aside: what their budgets have already spent. A dataset not yet processed
+    counts its upload's bytes and the pixels counted so far."""
+    rows = Dataset.objects.filter(owner=owner).exclude(state=DatasetState.FAILED)
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    pixels = stored = 0
+    for state, stats in rows.values_list("state", "stats"):
+        stats = stats or {}
+        pixels += int(stats.get("pixels") or 0)
+        key = "stored_bytes" if state == DatasetState.READY else "upload_bytes"
+        stored += int(stats.get(key) or 0)
+    return pixels, stored

@@ -4,14 +4,21 @@ Views, the API and the worker task call these. An upload is checked in the
 request as far as its table of contents allows (bad uploads answer 400 and
 leave nothing behind); the heavy work runs in a Celery task on the light queue,
 queued when the transaction commits.
+
+No slow work runs inside a transaction: on SQLite a transaction holds the one
+write lock of the whole database, so an upload is stored and inspected in a
+staging folder first, and only the row's creation (and the budget check that
+must see the owner's other datasets at the same moment) is transactional.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,9 +28,10 @@ from django.db import transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
-from ganweb.datasets import ingest
+from ganweb.datasets import ingest, selectors
 from ganweb.datasets.archives import Rejected, archive_type
-from ganweb.datasets.limits import current_limits
+from ganweb.datasets.budgets import Budget
+from ganweb.datasets.limits import Limits, current_limits
 from ganweb.datasets.models import Dataset, DatasetState
 
 log = logging.getLogger(__name__)
@@ -49,6 +57,12 @@ class DatasetInUse(DatasetError):
 def dataset_dir(dataset_id: int) -> Path:
     """MEDIA_ROOT/datasets/<id>: every file of one dataset, named by us."""
     return Path(settings.MEDIA_ROOT) / "datasets" / str(int(dataset_id))
+
+
+def staging_dir() -> Path:
+    """A fresh folder for an upload not yet accepted (beside the datasets, on
+    the same file system, so accepting it is a rename)."""
+    return Path(settings.MEDIA_ROOT) / "datasets" / "incoming" / uuid.uuid4().hex
 
 
 def dataset_training_path(*, dataset: Dataset) -> Path:
@@ -109,61 +123,88 @@ def dataset_ingest(
             f"too many files: at most {limits.upload_files:,} images per upload"
         )
     fallback = archive.name if archive is not None else ""
-    folder = None
+    staging, folder = staging_dir(), None
     try:
+        (staging / UPLOAD_DIR).mkdir(parents=True)
+        # Outside any transaction: storing and inspecting take as long as the
+        # upload is large, and must not hold the database's write lock.
+        budget = _budget_for(owner, limits)
+        if archive is not None:
+            stats = _accept_archive(archive, staging / UPLOAD_DIR, limits, budget)
+        else:
+            stats = _accept_images(images, staging / UPLOAD_DIR, limits, budget)
         with transaction.atomic():
+            # Checked again where no other upload of the owner can slip in.
+            _check_budget(owner, limits, stats)
             dataset = Dataset.objects.create(
-                owner=owner, name=_clean_name(name, fallback)
+                owner=owner,
+                name=_clean_name(name, fallback),
+                kind=stats.pop("kind"),
+                stats=stats,
             )
             folder = dataset_dir(dataset.pk)
-            shutil.rmtree(folder, ignore_errors=True)
-            (folder / UPLOAD_DIR).mkdir(parents=True)
-            if archive is not None:
-                stats = _accept_archive(archive, folder / UPLOAD_DIR, limits)
-            else:
-                stats = _accept_images(images, folder / UPLOAD_DIR, limits)
-            dataset.kind = stats.pop("kind")
-            dataset.stats = stats
-            dataset.save(update_fields=["kind", "stats"])
+            shutil.rmtree(folder, ignore_errors=True)  # a reused id's leftovers
+            os.replace(staging, folder)
             transaction.on_commit(lambda: enqueue_processing(dataset.pk))
     except Rejected as exc:
-        _remove(folder)
+        _remove(staging, folder)
         raise DatasetRejected(str(exc)) from exc
     except BaseException:
-        _remove(folder)
+        _remove(staging, folder)
         raise
     return dataset
 
 
-def _remove(folder: Path | None) -> None:
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+def _remove(*folders: Path | None) -> None:
+    for folder in folders:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def _accept_archive(upload: UploadedFile, target: Path, limits) -> dict:
+def _budget_for(owner, limits: Limits, exclude_id: int | None = None) -> Budget:
+    pixels, stored = selectors.dataset_usage(owner, exclude_id=exclude_id)
+    return Budget(limits, used_pixels=pixels, used_bytes=stored)
+
+
+def _check_budget(owner, limits: Limits, stats: dict) -> None:
+    budget = _budget_for(owner, limits)
+    budget.check_bytes(stats["upload_bytes"])
+    if stats.get("pixels") is not None:
+        budget.check_pixels(stats["pixels"])
+
+
+def _accept_archive(upload: UploadedFile, target: Path, limits, budget) -> dict:
     path = target / ARCHIVE_FILE
     size = _store_upload(upload, path)
+    budget.check_bytes(size)
     kind = archive_type(path)
-    layout = ingest.inspect_archive(path, kind, limits)
+    inspection = ingest.inspect_archive(path, kind, limits, budget)
     return {
-        "kind": layout.kind,
+        "kind": inspection.layout.kind,
         "source": "archive",
         "archive_type": kind,
         "upload_bytes": size,
+        "pixels": inspection.pixels,
     }
 
 
-def _accept_images(uploads: Sequence[UploadedFile], target: Path, limits) -> dict:
+def _accept_images(uploads: Sequence[UploadedFile], target: Path, limits, budget):
     names, total = [], 0
     for index, upload in enumerate(uploads):
         path = target / f"{index:05d}"
         total += _store_upload(upload, path)
         names.append(_clean_name(upload.name, "")[:120])
-    ingest.inspect_images(
-        [(target / f"{i:05d}", name) for i, name in enumerate(names)], limits
+    budget.check_bytes(total)
+    inspection = ingest.inspect_images(
+        [(target / f"{i:05d}", name) for i, name in enumerate(names)], limits, budget
     )
     (target / MANIFEST).write_text(json.dumps({"names": names}))
-    return {"kind": ingest.IMAGES, "source": "files", "upload_bytes": total}
+    return {
+        "kind": ingest.IMAGES,
+        "source": "files",
+        "upload_bytes": total,
+        "pixels": inspection.pixels,
+    }
 
 
 def enqueue_processing(dataset_id: int) -> None:
@@ -282,17 +323,35 @@ def _run_ingest(dataset: Dataset, folder: Path) -> ingest.IngestResult:
     if dataset.stats.get("source") == "files":
         names = json.loads((upload / MANIFEST).read_text())["names"]
         files = [(upload / f"{i:05d}", name) for i, name in enumerate(names)]
+        pixels = ingest.count_file_pixels(files, limits)
+        budget = _reserve_pixels(dataset, limits, pixels)
         return ingest.ingest_images(
-            files=files, folder=folder, limits=limits, progress=progress
+            files=files, folder=folder, limits=limits, budget=budget, progress=progress
         )
     archive = upload / ARCHIVE_FILE
+    kind = archive_type(archive)
+    pixels = dataset.stats.get("pixels")  # a zip's, counted in the request
+    if pixels is None:
+        pixels = ingest.count_pixels(archive=archive, kind=kind, limits=limits)
     return ingest.ingest_archive(
         archive=archive,
-        kind=archive_type(archive),
+        kind=kind,
         folder=folder,
         limits=limits,
+        budget=_reserve_pixels(dataset, limits, pixels),
         progress=progress,
     )
+
+
+def _reserve_pixels(dataset: Dataset, limits: Limits, pixels: int) -> Budget:
+    """Hold the upload's pixels (from its headers) against both budgets before
+    any is decoded, and record them so the owner's next upload counts them."""
+    with transaction.atomic():
+        budget = _budget_for(dataset.owner, limits, exclude_id=dataset.pk)
+        budget.check_pixels(pixels)
+        dataset.stats = {**dataset.stats, "pixels": pixels}
+        Dataset.objects.filter(pk=dataset.pk).update(stats=dataset.stats)
+    return budget
 
 
 def _fail(dataset: Dataset, folder: Path, reason: str) -> str:

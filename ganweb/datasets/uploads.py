@@ -5,10 +5,14 @@ Two guards, both answering with JSON ``{"error": ...}``:
 * ``UploadSizeGuard`` wraps the ASGI app. A body whose Content-Length is over
   GAN_UPLOAD_MAX_BYTES gets 413 before Django reads (and spools) any of it; a
   body without a length is counted as it streams and cut off the same way.
-* ``LimitingUploadHandler`` is installed by the upload views ahead of Django's
-  temporary-file handler: it refuses by Content-Length before parsing, counts
+* ``LimitingUploadHandler`` is installed by the upload views ahead of
+  ``DiskUploadHandler``: it refuses by Content-Length before parsing, counts
   the bytes written, and stops at the allowed number of files (400). Every file
-  goes to a temporary file on disk; none is kept in memory.
+  goes to a temporary file on disk; none is kept in memory. Django's own
+  temporary-file handler keeps each one open until the response is sent, so
+  a body of 1,000 images held 1,000 descriptors (two such uploads at once
+  broke a 1,024 limit); ours closes each file as soon as it is complete and
+  hands it on by path: one descriptor per request, whatever the file count.
 
 Under daphne (Twisted) the whole body arrives before the application sees
 any of it. ganweb.asgi keeps an allowed body in a temporary file (no form
@@ -22,13 +26,13 @@ bandwidth by closing such a connection early.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadhandler import (
-    FileUploadHandler,
-    StopUpload,
-    TemporaryFileUploadHandler,
-)
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
@@ -78,10 +82,92 @@ class LimitingUploadHandler(FileUploadHandler):
         return None
 
 
+class ClosedUpload(UploadedFile):
+    """An uploaded file on disk, known by its path, with no descriptor open
+    until it is read. Closing it (Django does at the end of the response)
+    deletes what is left of it: a file moved away meanwhile is kept."""
+
+    def __init__(self, path: str, name, content_type, size, charset, extra=None):
+        super().__init__(None, name, content_type, size, charset, extra)
+        self._path = path
+
+    def temporary_file_path(self) -> str:
+        return self._path
+
+    def open(self, mode="rb"):
+        if self.file is not None:
+            self.file.close()
+        self.file = open(self._path, mode)  # noqa: SIM115 - closed by close()
+        return self
+
+    def chunks(self, chunk_size=None):
+        with open(self._path, "rb") as fh:
+            while chunk := fh.read(chunk_size or self.DEFAULT_CHUNK_SIZE):
+                yield chunk
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        Path(self._path).unlink(missing_ok=True)
+
+
+class _Part:
+    """The file being received. Django's parser closes ``handler.file`` when
+    an upload stops half way: then nothing of it stays on disk."""
+
+    def __init__(self):
+        fd, self.path = tempfile.mkstemp(
+            suffix=".upload", dir=settings.FILE_UPLOAD_TEMP_DIR
+        )
+        self._out = os.fdopen(fd, "wb")
+        self.kept = False
+
+    def write(self, data: bytes) -> None:
+        self._out.write(data)
+
+    def keep(self) -> str:
+        self._out.close()
+        self.kept = True
+        return self.path
+
+    def close(self) -> None:
+        self._out.close()
+        if not self.kept:
+            Path(self.path).unlink(missing_ok=True)
+
+
+class DiskUploadHandler(FileUploadHandler):
+    """Every uploaded file to its own temporary file, closed once complete."""
+
+    file: _Part | None = None
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.file = _Part()
+
+    def receive_data_chunk(self, raw_data, start):
+        self.file.write(raw_data)
+
+    def file_complete(self, file_size):
+        return ClosedUpload(
+            self.file.keep(),
+            self.file_name,
+            self.content_type,
+            file_size,
+            self.charset,
+            self.content_type_extra,
+        )
+
+    def upload_interrupted(self):
+        if self.file is not None:
+            self.file.close()
+
+
 def install_upload_limits(request) -> LimitingUploadHandler:
     """Put our handler first and keep every file on disk; before any parsing."""
     handler = LimitingUploadHandler(request)
-    request.upload_handlers = [handler, TemporaryFileUploadHandler(request)]
+    request.upload_handlers = [handler, DiskUploadHandler(request)]
     return handler
 
 

@@ -44,6 +44,7 @@ def _limits_context() -> dict:
         "limits_text": {
             "upload": human_bytes(limits.upload_bytes),
             "unpacked": human_bytes(limits.unpacked_bytes),
+            "user_bytes": human_bytes(limits.user_bytes),
         },
     }
 

@@ -96,3 +96,102 @@ def tar_with_symlink(path: Path, members: dict, link: str, target: str) -> Path:
 
 def files_under(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*") if p.is_file()) if root else []
+
+
+def gzip_tar_of_zeros(path: Path, members: dict[str, int], *, before=None) -> Path:
+    """A .tar.gz whose members (name -> size) are all zeros, built fast.
+
+    Deflate restarts after a full flush, so one compressed MiB of zeros is
+    the same bytes every time: it is made once and written again, and the
+    gzip header and trailer (CRC-32, size) are ours. ``before`` is a dict of
+    real members (name -> bytes) written first. Nothing is ever unpacked.
+    """
+    zeros = b"\0" * (1 << 20)
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    crc, total = 0, 0
+
+    def feed(data: bytes) -> bytes:
+        nonlocal crc, total
+        crc, total = zlib.crc32(data, crc), total + len(data)
+        return deflate.compress(data) + deflate.flush(zlib.Z_FULL_FLUSH)
+
+    with open(path, "wb") as out:
+        out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+        for name, data in (before or {}).items():
+            out.write(feed(_tar_header(name, len(data)) + _padded(data)))
+        for name, size in members.items():
+            out.write(feed(_tar_header(name, size)))
+            whole, rest = divmod(size, len(zeros))
+            if whole:
+                block = feed(zeros)
+                out.write(block)
+                for _ in range(whole - 1):
+                    crc, total = zlib.crc32(zeros, crc), total + len(zeros)
+                    out.write(block)
+            out.write(feed(b"\0" * (rest + (-size) % 512)))
+        out.write(feed(b"\0" * 1024) + deflate.flush())
+        out.write(struct.pack("<II", crc, total & 0xFFFFFFFF))
+    return path
+
+
+def _tar_header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def _padded(data: bytes) -> bytes:
+    return data + b"\0" * ((-len(data)) % 512)
+
+
+def gif_claiming(width: int, height: int) -> bytes:
+    """A GIF of one 1x1 pixel on a width x height logical screen: about 35
+    bytes, and Pillow decodes the whole screen."""
+    screen = struct.pack("<6sHHBBB", b"GIF89a", width, height, 0x80, 0, 0)
+    palette = b"\x00\x00\x00\xff\xff\xff"
+    image = struct.pack("<BHHHHB", 0x2C, 0, 0, 1, 1, 0)
+    # LZW, minimum code size 2: clear (4), pixel 0, end (5), 3 bits each.
+    return screen + palette + image + b"\x02\x02\x44\x01\x00" + b";"
+
+
+def zip_of_empty_files(
+    path: Path, count: int, *, zip64: bool = False, claimed: int | None = None
+) -> Path:
+    """A stored zip of ``count`` empty files written record by record (fast),
+    whose end record (zip64 when asked) claims ``claimed`` entries."""
+    entries = count if claimed is None else claimed
+    central, offset = [], 0
+    with open(path, "wb") as out:
+        for index in range(count):
+            name = f"{index:06d}.png".encode()
+            local = struct.pack(
+                "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0
+            )
+            out.write(local + name)
+            central.append(
+                struct.pack(
+                    "<4sHHHHHHIIIHHHHHII",
+                    *(b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name)),
+                    *(0, 0, 0, 0, 0, offset),
+                )
+                + name
+            )
+            offset += len(local) + len(name)
+        directory = b"".join(central)
+        out.write(directory)
+        if zip64:
+            record_at = offset + len(directory)
+            out.write(
+                struct.pack(
+                    "<4sQHHIIQQQQ",
+                    *(b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries),
+                    *(len(directory), offset),
+                )
+            )
+            out.write(struct.pack("<4sIQI", b"PK\x06\x07", 0, record_at, 1))
+            counts, sizes = (0xFFFF, 0xFFFF), (0xFFFFFFFF, 0xFFFFFFFF)
+        else:
+            counts = (min(entries, 0xFFFF),) * 2
+            sizes = (len(directory), offset)
+        out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, *counts, *sizes, 0))
+    return path

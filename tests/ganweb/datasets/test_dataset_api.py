@@ -265,7 +265,7 @@ def test_upload_over_the_size_limit_is_413_before_the_body_is_read(
     ("members", "message"),
     [
         ({"bomb.png": png_claiming(100_000, 100_000)}, "bomb.png is larger than"),
-        ({"cat.jpg": b"GIF89a but not really"}, "cat.jpg is not an image"),
+        ({"cat.jpg": b"<svg>not really an image</svg>"}, "cat.jpg is not an image"),
     ],
 )
 def test_worker_refusal_fails_the_dataset_and_removes_every_file(

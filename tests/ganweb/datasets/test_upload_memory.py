@@ -83,18 +83,20 @@ def test_daphne_is_adjusted_once_importing_the_asgi_module():
 def web_alone(transactional_db, tmp_path, settings):
     """daphne (as `make run` starts it) with its own Redis: the upload's
     processing task is queued where no worker of the session takes it."""
-    yield from _web_alone(tmp_path, settings)
+    yield from start_web_alone(tmp_path, settings)
 
 
 @pytest.fixture
 def web_with_small_limit(transactional_db, tmp_path, settings):
-    yield from _web_alone(tmp_path, settings, GAN_UPLOAD_MAX_BYTES=str(SMALL_LIMIT))
+    yield from start_web_alone(
+        tmp_path, settings, GAN_UPLOAD_MAX_BYTES=str(SMALL_LIMIT)
+    )
 
 
 SMALL_LIMIT = 2 * MB
 
 
-def _web_alone(tmp_path, settings, **extra_env):
+def start_web_alone(tmp_path, settings, **extra_env):
     logs = tmp_path / "logs"
     redis = devstack.start_redis(devstack.free_port(), tmp_path / "redis", logs)
     settings.MEDIA_ROOT = tmp_path / "media"
