@@ -40,8 +40,8 @@ class ActiveWorkLimit(Exception):
     def __init__(self, kind: str, limit: int):
         setting, what, meanwhile = KINDS[kind]
         super().__init__(
-            f"You already have {limit} {what}, the most one user may have at "
-            f"a time; {meanwhile}, then try again."
+            f"Too many {what}: one user may have {limit} at a time; "
+            f"{meanwhile}, then try again."
         )
         self.kind = kind
         self.limit = limit
