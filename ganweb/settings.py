@@ -248,6 +248,9 @@ GAN_JOB_MAX_CRASHES = int(os.environ.get("GAN_JOB_MAX_CRASHES", 3))
 GAN_JOB_AUTO_RESUME_AFTER_SECONDS = float(
     os.environ.get("GAN_JOB_AUTO_RESUME_AFTER_SECONDS", 60)
 )
+# A queued job whose task the broker no longer holds this long after it was
+# sent (a Redis restarted without its data) is sent again by the sweep.
+GAN_JOB_RESEND_AFTER_SECONDS = float(os.environ.get("GAN_JOB_RESEND_AFTER_SECONDS", 60))
 # Per user, at once (ganweb/core/limits.py; 0 = no limit): jobs queued or
 # running, latent projections queued or running, uploads not yet processed.
 GAN_USER_MAX_ACTIVE_JOBS = int(os.environ.get("GAN_USER_MAX_ACTIVE_JOBS", 5))

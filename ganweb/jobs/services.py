@@ -264,18 +264,44 @@ def jobs_requeue_interrupted(*, older_than_s: float = 0.0) -> int:
 
 
 def jobs_send_unsent(*, older_than_s: float = UNSENT_GRACE_S) -> int:
-    """Send the queued jobs whose task never reached the broker (it was down
-    when they were queued); returns how many were sent. Run by the periodic
-    sweep. A job whose first message did arrive after all gets a second one,
-    which is harmless: the first delivery claims the job with a conditional
-    update, any other finds it claimed (or done) and leaves it alone."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_s)
-    unsent = Job.objects.filter(
-        state=JobState.QUEUED, sent_at__isnull=True, queued_at__lte=cutoff
+    """Send the queued jobs that have no task in the broker; returns how many
+    were sent. Run by the periodic sweep. Two kinds: those whose task never
+    reached it (it was down when they were queued), and those sent more than
+    GAN_JOB_RESEND_AFTER_SECONDS ago whose message the broker no longer holds
+    (a Redis that restarted without its data).
+
+    A job whose message is there after all gets a second one, which is
+    harmless: the first delivery claims the job with a conditional update, any
+    other finds it claimed (or done) and leaves it alone."""
+    from django.conf import settings
+
+    now = timezone.now()
+    queued = Job.objects.filter(
+        state=JobState.QUEUED, queued_at__lte=now - timedelta(seconds=older_than_s)
     ).order_by("queued_at")
+    to_send = list(queued.filter(sent_at__isnull=True).values_list("pk", flat=True))
+    resend_after = float(getattr(settings, "GAN_JOB_RESEND_AFTER_SECONDS", 60))
+    long_sent = queued.filter(sent_at__lte=now - timedelta(seconds=resend_after))
+    if long_sent.exists():
+        to_send += _without_message(list(long_sent.values_list("pk", flat=True)))
     sent = 0
-    for job_id in unsent.values_list("pk", flat=True):
+    for job_id in to_send:
         if not job_send(job_id=job_id):
             break  # the broker is still down: the next sweep tries again
         sent += 1
     return sent
+
+
+def _without_message(job_ids: list[int]) -> list[int]:
+    """Those of ``job_ids`` that no training message in the broker names."""
+    from ganweb.core.broker import first_args_waiting
+
+    waiting = first_args_waiting(
+        queue="training", task_name="workers.tasks.training.train_job"
+    )
+    if waiting is None:  # cannot tell: send nothing rather than duplicates
+        return []
+    lost = [job_id for job_id in job_ids if job_id not in waiting]
+    if lost:
+        log.warning("jobs %s are queued but the broker has no task for them", lost)
+    return lost

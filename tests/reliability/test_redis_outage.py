@@ -47,7 +47,9 @@ def redis_stopped(stack):
 @pytest.fixture(scope="module")
 def sweeper(own_stack):
     """A light worker with Celery beat, as `make run` has: the periodic sweeps."""
-    env = dict(own_stack.env, GAN_LOST_JOB_SWEEP_SECONDS="1")
+    env = dict(
+        own_stack.env, GAN_LOST_JOB_SWEEP_SECONDS="1", GAN_JOB_RESEND_AFTER_SECONDS="2"
+    )
     worker = devstack.start_worker(
         env,
         name="light-sweeper",
@@ -61,6 +63,29 @@ def sweeper(own_stack):
         yield worker
     finally:
         worker.stop(timeout=10)
+
+
+@contextlib.contextmanager
+def training_paused(stack):
+    """Both training workers stop taking tasks for the block: what is sent
+    meanwhile waits in Redis."""
+    from celery import Celery
+
+    probe = Celery(broker=stack.env["REDIS_URL"], set_as_current=False)
+    names = [f"training-{x}@" for x in "ab"]
+    workers = [
+        worker
+        for reply in probe.control.ping(timeout=2) or []
+        for worker in reply
+        if worker.startswith(tuple(names))
+    ]
+    assert len(workers) == 2, workers
+    try:
+        probe.control.cancel_consumer("training", destination=workers, reply=True)
+        yield
+    finally:
+        probe.control.add_consumer("training", destination=workers, reply=True)
+        probe.close()
 
 
 def post_job(stack, token, config) -> requests.Response:
@@ -122,6 +147,29 @@ def test_a_job_submitted_while_redis_is_down_is_503_and_runs_once_it_is_back(
     job = wait_finished(job.pk)
     assert job.attempts == 1 and job.sent_at is not None
     assert results_since(own_stack, offsets, TRAIN).count("'finished'") == 1
+
+
+def test_a_queued_job_whose_message_the_broker_lost_is_sent_again_once(
+    own_stack, sweeper, alice
+):
+    """A Redis that restarts without its data loses the messages of queued
+    jobs: the sweep finds queued jobs the broker has no task for, sends them
+    again, and each trains once."""
+    token = own_stack.token_for(alice)
+    offsets = log_offsets(own_stack)
+    with training_paused(own_stack):
+        job_id = own_stack.submit(token, SHORT)
+        broker = redis.Redis.from_url(own_stack.env["REDIS_URL"])
+        deadline = time.monotonic() + 30
+        while not broker.llen("training"):
+            assert time.monotonic() < deadline, "the job's message never arrived"
+            time.sleep(0.2)
+        assert Job.objects.get(pk=job_id).sent_at is not None
+        broker.delete("training")  # lost, as in a restart without its data
+    job = wait_finished(job_id)
+    assert job.attempts == 1
+    assert results_since(own_stack, offsets, TRAIN).count("'finished'") == 1
+    assert "broker has no task for them" in sweeper.log_path.read_text()
 
 
 def test_a_second_message_for_a_job_already_sent_is_harmless(own_stack, alice):
