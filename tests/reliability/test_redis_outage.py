@@ -71,13 +71,14 @@ def training_paused(stack):
     meanwhile waits in Redis."""
     from celery import Celery
 
+    for name in ("training-a", "training-b"):  # reconnected after a restart
+        devstack.wait_for_worker(stack.env, name)
     probe = Celery(broker=stack.env["REDIS_URL"], set_as_current=False)
-    names = [f"training-{x}@" for x in "ab"]
     workers = [
         worker
         for reply in probe.control.ping(timeout=2) or []
         for worker in reply
-        if worker.startswith(tuple(names))
+        if worker.startswith(("training-a@", "training-b@"))
     ]
     assert len(workers) == 2, workers
     try:
@@ -189,6 +190,9 @@ def test_a_second_message_for_a_job_already_sent_is_harmless(own_stack, alice):
     assert job.attempts == 1
     # Both deliveries ran to the end: one trained, every other left the job.
     deadline = time.monotonic() + 60
+    while "'finished'" not in (results := results_since(own_stack, offsets, TRAIN)):
+        assert time.monotonic() < deadline, results
+        time.sleep(0.5)
     while len(results := results_since(own_stack, offsets, TRAIN)) < 2:
         assert time.monotonic() < deadline, results
         time.sleep(0.5)
