@@ -15,7 +15,7 @@ from ganweb.jobs.data_sources import (
     job_media_dir,
     resolve_data_source,
 )
-from ganweb.jobs.models import RESUMABLE_STATES, Job, JobState
+from ganweb.jobs.models import ACTIVE_STATES, RESUMABLE_STATES, Job, JobState
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +140,9 @@ def _check_active_jobs(owner) -> None:
     from django.contrib.auth import get_user_model
 
     from ganweb.core.limits import active_work_check
-    from ganweb.jobs.models import ACTIVE_STATES
 
-    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+    users = get_user_model().objects.select_for_update().filter(pk=owner.pk)
+    list(users.values_list("pk", flat=True))  # evaluated: the lock is taken
     active = Job.objects.filter(owner=owner, state__in=ACTIVE_STATES).count()
     active_work_check(kind="jobs", active=active)
 
