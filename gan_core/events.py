@@ -146,6 +146,18 @@ class RollbackEvent(Event):
     rollbacks_left: int = _f("int", "Further rollbacks allowed before the run fails.")
 
 
+@dataclass(frozen=True)
+class RewindEvent(Event):
+    type: ClassVar[str] = "rewind"
+    help: ClassVar[str] = (
+        "Steps past `step` are void and will be redone: a run resumed from a "
+        "checkpoint older than the last step seen (its worker was lost between "
+        "checkpoints). Viewers drop every point and sample past `step`."
+    )
+    step: int = _f("int", "The checkpoint's step, where training continues.")
+    reason: str = _f("string", "Why (resume).", "resume")
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -157,6 +169,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StoppedEvent,
         FailedEvent,
         RollbackEvent,
+        RewindEvent,
     )
 }
 

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ganweb.accounts.middleware.LoginRequiredMiddleware",
+    "ganweb.core.middleware.ActiveWorkLimitMiddleware",
 ]
 
 ROOT_URLCONF = "ganweb.urls"
@@ -170,6 +171,8 @@ CACHES = {
         "LOCATION": REDIS_URL,
         # A test run keys its entries apart: a shared Redis outlives runs.
         "KEY_PREFIX": os.environ.get("GAN_CACHE_PREFIX") or "ganweb",
+        # A Redis that is down or silent fails a request in seconds, not minutes.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 # Sign-in lockout (ganweb/accounts/throttle.py): this many wrong passwords for
@@ -249,6 +252,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10)),
         "options": {"queue": "light", "expires": 30},
     },
+    "send-unsent-jobs": {
+        "task": "workers.tasks.maintenance.send_unsent_jobs",
+        "schedule": float(os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10)),
+        "options": {"queue": "light", "expires": 30},
+    },
     "requeue-stalled-datasets": {
         "task": "workers.tasks.maintenance.requeue_stalled_datasets",
         "schedule": float(os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10)),
@@ -269,6 +277,16 @@ GAN_JOB_MAX_CRASHES = int(os.environ.get("GAN_JOB_MAX_CRASHES", 3))
 GAN_JOB_AUTO_RESUME_AFTER_SECONDS = float(
     os.environ.get("GAN_JOB_AUTO_RESUME_AFTER_SECONDS", 60)
 )
+# A queued job whose task the broker no longer holds this long after it was
+# sent (a Redis restarted without its data) is sent again by the sweep.
+GAN_JOB_RESEND_AFTER_SECONDS = float(os.environ.get("GAN_JOB_RESEND_AFTER_SECONDS", 60))
+# Per user, at once (ganweb/core/limits.py; 0 = no limit): jobs queued or
+# running, latent projections queued or running, uploads not yet processed.
+GAN_USER_MAX_ACTIVE_JOBS = int(os.environ.get("GAN_USER_MAX_ACTIVE_JOBS", 5))
+GAN_USER_MAX_ACTIVE_PROJECTIONS = int(
+    os.environ.get("GAN_USER_MAX_ACTIVE_PROJECTIONS", 3)
+)
+GAN_USER_MAX_ACTIVE_DATASETS = int(os.environ.get("GAN_USER_MAX_ACTIVE_DATASETS", 3))
 # A soft time limit per run (0 = none): the run checkpoints and stops, resumable.
 GAN_JOB_TIME_LIMIT_SECONDS = float(os.environ.get("GAN_JOB_TIME_LIMIT_SECONDS", 0))
 

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from ganweb.accounts.throttle import (
+    LockoutUnavailable,
     client_address,
     lockout_message,
     login_failure_record,
@@ -15,11 +16,21 @@ class SignUpForm(UserCreationForm):
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refused outright while the door is locked."""
+    """Django's sign-in form, refused outright while the door is locked, and
+    while nobody can tell whether it is (``unavailable``: the counters are
+    out of reach)."""
 
     locked = False
+    unavailable = False
 
     def clean(self):
+        try:
+            return self._clean_throttled()
+        except LockoutUnavailable as exc:
+            self.unavailable = True
+            raise forms.ValidationError(str(exc), code="unavailable") from exc
+
+    def _clean_throttled(self):
         username = self.cleaned_data.get("username") or ""
         address = client_address(self.request)
         seconds = login_seconds_locked(username=username, address=address)

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 
 from ganweb.accounts.forms import SignUpForm, ThrottledAuthenticationForm
+from ganweb.accounts.throttle import UNAVAILABLE_RETRY_SECONDS
 
 
 @login_not_required
@@ -24,7 +25,8 @@ def signup(request):
 
 
 class LoginView(auth_views.LoginView):
-    """Sign-in with a lockout after a burst of wrong passwords (429 meanwhile)."""
+    """Sign-in with a lockout after a burst of wrong passwords (429 meanwhile;
+    503 while the lockout counters cannot be reached)."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
@@ -34,4 +36,7 @@ class LoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         if form.locked:
             response.status_code = 429
+        elif form.unavailable:
+            response.status_code = 503
+            response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
         return response

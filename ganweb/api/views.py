@@ -7,6 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ganweb.accounts.throttle import (
+    UNAVAILABLE_RETRY_SECONDS,
+    LockoutUnavailable,
     client_address,
     lockout_message,
     login_failure_record,
@@ -32,10 +34,21 @@ class TokenView(APIView):
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             401: None,
             429: None,
+            503: None,
         },
         auth=[],
     )
     def post(self, request):
+        try:
+            return self._exchange(request)
+        except LockoutUnavailable as exc:  # fail closed: no check, no token
+            return Response(
+                {"error": str(exc)},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+            )
+
+    def _exchange(self, request):
         form = TokenRequestSerializer(data=request.data)
         if not form.is_valid():
             return Response({"error": "username and password are required"}, status=400)

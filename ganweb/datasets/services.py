@@ -117,6 +117,7 @@ def dataset_ingest(
         raise DatasetRejected(
             "no file: send an archive as 'file' or several images as 'files'"
         )
+    _check_active_datasets(owner)
     limits = current_limits()
     if len(images) > limits.upload_files:
         raise DatasetRejected(
@@ -153,6 +154,17 @@ def dataset_ingest(
         _remove(staging, folder)
         raise
     return dataset
+
+
+def _check_active_datasets(owner) -> None:
+    """Refuse (429) past GAN_USER_MAX_ACTIVE_DATASETS uploads not yet processed,
+    before a byte of this one is stored."""
+    from ganweb.core.limits import active_work_check
+
+    active = Dataset.objects.filter(
+        owner=owner, state__in=(DatasetState.PENDING, DatasetState.PROCESSING)
+    ).count()
+    active_work_check(kind="datasets", active=active)
 
 
 def _remove(*folders: Path | None) -> None:

@@ -51,10 +51,15 @@ ErrorSerializer = inline_serializer(
 
 
 def error_response(exc: services.JobError, code: int | None = None) -> Response:
+    """``code`` answers a plain JobError; one with a status of its own (503:
+    saved but not sent, with the job) keeps it."""
     body = {"error": str(exc)}
     if exc.field:
         body["field"] = exc.field
-    return Response(body, status=code or exc.status)
+    if isinstance(exc, services.QueueUnavailable):
+        body["job"] = job_summary(exc.job)
+    own = exc.status != services.JobError.status
+    return Response(body, status=exc.status if own else code or exc.status)
 
 
 def request_object(request) -> dict:
@@ -78,7 +83,14 @@ class JobListCreateView(APIView):
 
     @extend_schema(
         request=JobRequestSerializer,
-        responses={201: JobSerializer, 400: ErrorSerializer},
+        responses={
+            201: JobSerializer,
+            400: ErrorSerializer,
+            429: OpenApiResponse(ErrorSerializer, description="Too many active jobs."),
+            503: OpenApiResponse(
+                ErrorSerializer, description="Saved, queued, sent when Redis is back."
+            ),
+        },
     )
     def post(self, request):
         form = JobRequestSerializer(data=request.data)

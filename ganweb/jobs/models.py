@@ -78,6 +78,10 @@ class Job(models.Model):
     # The checkpoint the playground uses when none is asked for (None: the
     # latest). People promote the one that looks best on the timeline.
     promoted_step = models.PositiveIntegerField(null=True, blank=True)
+    # When this queued stint's task reached the broker; None while it has not
+    # (the broker was down when the job was queued): the periodic sweep sends
+    # those. A second message is harmless, the claim is a conditional update.
+    sent_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
 

@@ -96,9 +96,21 @@ class ProgressForwarder:
         Job.objects.filter(pk=self.job_id).update(**fields)
 
     def _on_started(self, event: dict) -> None:
-        self._update(
-            total_steps=event.get("total_steps") or 0, step=event.get("start_step") or 0
-        )
+        start = event.get("start_step") or 0
+        self._update(total_steps=event.get("total_steps") or 0, step=start)
+        if start:
+            self._rewind(start)
+
+    def _rewind(self, step: int) -> None:
+        """A resume continues from the checkpoint at ``step``; whatever a lost
+        attempt recorded past it is redone, so drop it here and tell live
+        viewers (their charts may hold even more of it than the database)."""
+        from gan_core.events import RewindEvent
+
+        MetricPoint.objects.filter(job_id=self.job_id, step__gt=step).delete()
+        Sample.objects.filter(job_id=self.job_id, step__gt=step).delete()
+        rewind = RewindEvent(step=step, reason="resume").to_dict()
+        self.publisher.publish(self.group, {**rewind, "sent_at": time.time()})
 
     def _on_step(self, event: dict) -> None:
         now = time.monotonic()

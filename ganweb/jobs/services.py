@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +15,13 @@ from ganweb.jobs.data_sources import (
     job_media_dir,
     resolve_data_source,
 )
-from ganweb.jobs.models import RESUMABLE_STATES, Job, JobState
+from ganweb.jobs.models import ACTIVE_STATES, RESUMABLE_STATES, Job, JobState
+
+log = logging.getLogger(__name__)
+
+# A queued job whose task has not reached the broker this long after it was
+# queued is sent by the sweep (its request's own send may still be under way).
+UNSENT_GRACE_S = 5.0
 
 
 class JobError(ValueError):
@@ -54,35 +62,89 @@ def validate_job_request(*, user, data_ref: str, family: str, config: dict):
     return source, validated
 
 
-def _enqueue(job: Job) -> None:
+class QueueUnavailable(JobError):
+    """The job is saved as queued but its task could not reach the broker; the
+    sweep sends it when the broker is back (503, with the job)."""
+
+    status = 503
+
+    def __init__(self, job: Job):
+        super().__init__(
+            f"The job queue cannot be reached right now. Job {job.pk} is saved "
+            "and queued: it starts by itself when the queue is back, so there "
+            "is no need to submit it again."
+        )
+        self.job = job
+
+
+def job_send(*, job_id: int) -> bool:
+    """Hand a queued job's task to the broker, once and quickly; record that it
+    was sent. False when the broker cannot be reached: the job stays queued
+    and the periodic sweep (jobs_send_unsent) sends it later."""
+    from ganweb.core.broker import BrokerUnavailable, send_once
     from workers.tasks.training import train_job
 
-    transaction.on_commit(
-        lambda: train_job.apply_async(args=[job.pk], queue="training")
-    )
+    try:
+        send_once(train_job, args=[job_id], queue="training")
+    except BrokerUnavailable as exc:
+        log.warning("job %s stays queued, not sent: %s", job_id, exc)
+        return False
+    Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(sent_at=timezone.now())
+    return True
 
 
-@transaction.atomic
+def _enqueue(job: Job) -> dict:
+    """Send the job's task once the row is committed (a worker must find it).
+    The returned dict gets ``sent`` (True/False) when the send has happened."""
+    outcome: dict = {}
+    transaction.on_commit(lambda: outcome.update(sent=job_send(job_id=job.pk)))
+    return outcome
+
+
+def _raise_if_unsent(job: Job, outcome: dict) -> None:
+    if outcome.get("sent") is False:
+        raise QueueUnavailable(job)
+
+
 def job_create(
     *, owner, data_ref: str, family: str, config: dict, name: str = "", parent=None
 ) -> Job:
+    """Validate and queue a job. Raises JobError (400), ActiveWorkLimit (429),
+    or QueueUnavailable (503) when the job is saved but could not be sent."""
     source, validated = validate_job_request(
         user=owner, data_ref=data_ref, family=family, config=config
     )
     settings_dict = validated.to_dict()
-    job = Job.objects.create(
-        owner=owner,
-        name=name or f"{family} on {source.title}",
-        data_ref=source.data_ref,
-        dataset=source.dataset,
-        family=family,
-        config=settings_dict,
-        total_steps=int(settings_dict.get("steps", 0)),
-        parent=parent,
-        queued_at=timezone.now(),
-    )
-    _enqueue(job)
+    with transaction.atomic():
+        _check_active_jobs(owner)
+        job = Job.objects.create(
+            owner=owner,
+            name=name or f"{family} on {source.title}",
+            data_ref=source.data_ref,
+            dataset=source.dataset,
+            family=family,
+            config=settings_dict,
+            total_steps=int(settings_dict.get("steps", 0)),
+            parent=parent,
+            queued_at=timezone.now(),
+        )
+        outcome = _enqueue(job)
+    _raise_if_unsent(job, outcome)
     return job
+
+
+def _check_active_jobs(owner) -> None:
+    """Refuse a user's job past GAN_USER_MAX_ACTIVE_JOBS queued or running.
+    The user's row is locked first (PostgreSQL; SQLite's immediate transactions
+    already serialize writers) so two submissions at once cannot both pass."""
+    from django.contrib.auth import get_user_model
+
+    from ganweb.core.limits import active_work_check
+
+    users = get_user_model().objects.select_for_update().filter(pk=owner.pk)
+    list(users.values_list("pk", flat=True))  # evaluated: the lock is taken
+    active = Job.objects.filter(owner=owner, state__in=ACTIVE_STATES).count()
+    active_work_check(kind="jobs", active=active)
 
 
 @transaction.atomic
@@ -105,22 +167,27 @@ def job_cancel(*, job: Job) -> Job:
     return job
 
 
-@transaction.atomic
 def job_resume(*, job: Job) -> Job:
-    """Queue a stopped job again; the worker continues from its last checkpoint."""
-    changed = Job.objects.filter(pk=job.pk, state__in=RESUMABLE_STATES).update(
-        state=JobState.QUEUED,
-        cancel_requested=False,
-        crash_count=0,
-        auto_resume=False,
-        error="",
-        queued_at=timezone.now(),
-        ended_at=None,
-    )
-    job.refresh_from_db()
-    if not changed:
-        raise JobError(f"job is {job.state}; it cannot be resumed")
-    _enqueue(job)
+    """Queue a stopped job again; the worker continues from its last checkpoint.
+    Raises like job_create (a resumed job counts towards the user's limit)."""
+    with transaction.atomic():
+        if job.state in RESUMABLE_STATES:
+            _check_active_jobs(job.owner)
+        changed = Job.objects.filter(pk=job.pk, state__in=RESUMABLE_STATES).update(
+            state=JobState.QUEUED,
+            cancel_requested=False,
+            crash_count=0,
+            auto_resume=False,
+            error="",
+            queued_at=timezone.now(),
+            sent_at=None,
+            ended_at=None,
+        )
+        job.refresh_from_db()
+        if not changed:
+            raise JobError(f"job is {job.state}; it cannot be resumed")
+        outcome = _enqueue(job)
+    _raise_if_unsent(job, outcome)
     return job
 
 
@@ -166,6 +233,7 @@ def requeue_after_shutdown(*, job_id: int) -> None:
             lease_owner="",
             lease_expires_at=None,
             queued_at=timezone.now(),
+            sent_at=None,
         )
         if changed:
             job = Job.objects.get(pk=job_id)
@@ -176,8 +244,6 @@ def jobs_requeue_interrupted(*, older_than_s: float = 0.0) -> int:
     """Queue again the jobs a lost worker interrupted at least ``older_than_s``
     ago, so they continue from their last checkpoint. A training worker that
     starts calls it at once; the periodic sweep after a grace period."""
-    from datetime import timedelta
-
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
     requeued = 0
     for job_id in Job.objects.filter(
@@ -187,8 +253,55 @@ def jobs_requeue_interrupted(*, older_than_s: float = 0.0) -> int:
             if Job.objects.filter(
                 pk=job_id, state=JobState.INTERRUPTED, auto_resume=True
             ).update(
-                state=JobState.QUEUED, auto_resume=False, queued_at=timezone.now()
+                state=JobState.QUEUED,
+                auto_resume=False,
+                queued_at=timezone.now(),
+                sent_at=None,
             ):
                 _enqueue(Job.objects.get(pk=job_id))
                 requeued += 1
     return requeued
+
+
+def jobs_send_unsent(*, older_than_s: float = UNSENT_GRACE_S) -> int:
+    """Send the queued jobs that have no task in the broker; returns how many
+    were sent. Run by the periodic sweep. Two kinds: those whose task never
+    reached it (it was down when they were queued), and those sent more than
+    GAN_JOB_RESEND_AFTER_SECONDS ago whose message the broker no longer holds
+    (a Redis that restarted without its data).
+
+    A job whose message is there after all gets a second one, which is
+    harmless: the first delivery claims the job with a conditional update, any
+    other finds it claimed (or done) and leaves it alone."""
+    from django.conf import settings
+
+    now = timezone.now()
+    queued = Job.objects.filter(
+        state=JobState.QUEUED, queued_at__lte=now - timedelta(seconds=older_than_s)
+    ).order_by("queued_at")
+    to_send = list(queued.filter(sent_at__isnull=True).values_list("pk", flat=True))
+    resend_after = float(getattr(settings, "GAN_JOB_RESEND_AFTER_SECONDS", 60))
+    long_sent = queued.filter(sent_at__lte=now - timedelta(seconds=resend_after))
+    if long_sent.exists():
+        to_send += _without_message(list(long_sent.values_list("pk", flat=True)))
+    sent = 0
+    for job_id in to_send:
+        if not job_send(job_id=job_id):
+            break  # the broker is still down: the next sweep tries again
+        sent += 1
+    return sent
+
+
+def _without_message(job_ids: list[int]) -> list[int]:
+    """Those of ``job_ids`` that no training message in the broker names."""
+    from ganweb.core.broker import first_args_waiting
+
+    waiting = first_args_waiting(
+        queue="training", task_name="workers.tasks.training.train_job"
+    )
+    if waiting is None:  # cannot tell: send nothing rather than duplicates
+        return []
+    lost = [job_id for job_id in job_ids if job_id not in waiting]
+    if lost:
+        log.warning("jobs %s are queued but the broker has no task for them", lost)
+    return lost

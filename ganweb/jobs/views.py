@@ -70,6 +70,9 @@ def job_new(request):
                 family=family["name"],
                 config=settings_from_form(form, family["settings"]),
             )
+        except services.QueueUnavailable as exc:  # saved: its page says why
+            messages.warning(request, str(exc))
+            return redirect("job-detail", job_id=exc.job.pk)
         except services.JobError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
@@ -166,6 +169,9 @@ def job_action(request, job_id: int, action: str):
             return redirect("job-list")
         else:
             raise Http404("unknown action")
+    except services.QueueUnavailable as exc:  # saved, sent when Redis is back
+        messages.warning(request, str(exc))
+        return redirect("job-detail", job_id=exc.job.pk)
     except services.JobError as exc:
         messages.error(request, str(exc))
     return redirect("job-detail", job_id=job.pk)

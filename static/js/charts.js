@@ -16,7 +16,7 @@
     this.series.get(name).set(step, value);
   };
 
-  // After a rollback the steps past ``step`` are redone: forget the old ones.
+  // After a rollback or a resume the steps past ``step`` are redone: forget them.
   LineChart.prototype.dropAfter = function (step) {
     this.series.forEach((points) => {
       Array.from(points.keys()).forEach((s) => { if (s > step) points.delete(s); });

@@ -93,6 +93,18 @@
     if (sample) showSample(sample);
   });
 
+  // Steps past ``step`` are redone (a rollback, or a resume after a lost
+  // worker): forget their points and samples.
+  function dropAfter(step) {
+    job.step = step;
+    lossChart.dropAfter(step);
+    dChart.dropAfter(step);
+    Array.from(samples.keys()).filter((s) => s > step).forEach((s) => samples.delete(s));
+    const scrub = $("sample-scrub");
+    scrub.max = String(Math.max(0, samples.size - 1));
+    if (Number(scrub.value) > Number(scrub.max)) scrub.value = scrub.max;
+  }
+
   const handlers = {
     snapshot(event) {
       job = event.job;
@@ -121,11 +133,10 @@
     stopped(event) { job.step = event.step; },
     failed(event) { job.error = event.reason; },
     rollback(event) {
-      job.step = event.step;
       job.rollbacks = [...(job.rollbacks || []), event];
-      lossChart.dropAfter(event.step);
-      dChart.dropAfter(event.step);
+      dropAfter(event.step);
     },
+    rewind(event) { dropAfter(event.step); },
     state(event) { Object.assign(job, event); },
   };
 

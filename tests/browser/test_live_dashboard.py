@@ -172,3 +172,47 @@ def test_figures_that_overtake_their_checkpoint_event_are_kept(window, page, ali
         }"""
     )
     assert texts == ["7 of 8 modes, 50.0% high quality", "measuring…"]
+
+
+def test_a_rewind_drops_the_charted_points_past_its_step(window, page, alice):
+    """What a resume after a lost worker sends: the chart forgets the lost steps."""
+    from gan_core.events import RewindEvent
+    from ganweb.core.realtime import job_group
+    from ganweb.jobs.models import Job, MetricPoint
+    from ganweb.jobs.progress import event_publisher
+
+    job = Job.objects.create(
+        owner=alice,
+        data_ref="builtin:ring8",
+        family="gan",
+        config={"steps": 200},
+        total_steps=200,
+        state="interrupted",
+        step=107,
+    )
+    MetricPoint.objects.bulk_create(
+        MetricPoint(job=job, step=step, values={"loss_d": 1.0, "loss_g": 2.0})
+        for step in range(1, 108)
+    )
+    sign_in(window, alice)
+    page.goto(f"/jobs/{job.pk}/")
+    wait_until(
+        lambda: dashboard_counts(page)["connects"] == 1,
+        timeout=30,
+        what="the dashboard's socket",
+    )
+    assert dashboard_counts(page)["points"] == 2 * 107
+    # Published as the worker does, from a thread of its own (this thread
+    # runs Playwright's event loop).
+    event_publisher().publish(job_group(job.pk), RewindEvent(step=100).to_dict())
+    event_publisher().flush()
+    wait_until(
+        lambda: dashboard_counts(page)["points"] == 2 * 100,
+        timeout=30,
+        what="the chart dropping steps 101-107",
+    )
+    last = page.evaluate(
+        "() => Math.max(...window.ganDashboard.lossChart.series.get('d').keys())"
+    )
+    assert last == 100
+    window.watch.assert_clean()

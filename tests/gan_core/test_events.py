@@ -53,6 +53,7 @@ def test_schema_describes_every_event_type_for_the_javascript():
         "stopped",
         "failed",
         "rollback",
+        "rewind",
     }
     assert set(schema) == set(EVENT_TYPES)
     assert schema["step"]["fields"]["d_real"]["type"] == "number"

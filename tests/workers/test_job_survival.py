@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ganweb.jobs.models import Job, JobState
+from ganweb.jobs.models import Checkpoint, Job, JobState, MetricPoint
 from tests.conftest import api_token
 from tests.workers.test_training_live import (
     TINY,
@@ -21,6 +21,8 @@ from tests.workers.test_training_live import (
 )
 
 LONG_RUN = {**TINY, "steps": 200_000, "checkpoint_every": 100}
+# Checkpoints far apart, so a kill lands well between two of them.
+LOST_BETWEEN_CHECKPOINTS = {**LONG_RUN, "checkpoint_every": 250}
 
 
 def finish_soon(job_id: int, after_step: int) -> None:
@@ -54,23 +56,48 @@ def test_sigterm_checkpoints_requeues_and_a_new_worker_resumes(live_stack, alice
     assert events[-1]["type"] == "finished"
 
 
+def wait_for_point_past(job_id: int, step: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not MetricPoint.objects.filter(job_id=job_id, step__gt=step).exists():
+        assert time.monotonic() < deadline, f"no point past step {step}"
+        time.sleep(0.05)
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_killed_worker_job_continues_by_itself_when_a_worker_is_back(live_stack, alice):
+    """It resumes from its checkpoint, and what the lost attempt recorded past
+    that checkpoint is dropped: from the database and from live charts."""
     token = api_token(live_stack.url, alice)
-    job_id = submit(live_stack, token, LONG_RUN)
+    job_id = submit(live_stack, token, LOST_BETWEEN_CHECKPOINTS)
     with job_socket(live_stack, job_id, token) as socket:
-        checkpoint = events_until(socket, {"checkpoint"})[-1]
+        checkpoint = events_until(socket, {"checkpoint"}, timeout=300)[-1]
+    wait_for_point_past(job_id, checkpoint["step"])
     os.kill(live_stack.workers["training"].pid, signal.SIGKILL)
     assert wait_for_state(job_id, {"interrupted"}, timeout=30).crash_count == 1
-    finish_soon(job_id, checkpoint["step"])
+    resume_from = Checkpoint.objects.filter(job_id=job_id).latest("step").step
+    lost = set(
+        MetricPoint.objects.filter(job_id=job_id, step__gt=resume_from).values_list(
+            "pk", flat=True
+        )
+    )
+    assert lost, "the lost attempt recorded nothing past its checkpoint"
+    finish_soon(job_id, resume_from)
     with job_socket(live_stack, job_id, token) as socket:
         live_stack.restart_worker("training")  # no resume request: it just continues
-        events = events_until(socket, {"finished", "failed"})
+        events = events_until(socket, {"finished", "failed"}, timeout=300)
     started = next(event for event in events if event["type"] == "started")
-    assert started["start_step"] >= checkpoint["step"]
+    assert started["start_step"] == resume_from
+    rewind = next(event for event in events if event["type"] == "rewind")
+    assert rewind["step"] == resume_from
+    live = [event for event in events if event["type"] in ("rewind", "step")]
+    assert live[0]["type"] == "rewind"  # before the redone steps, not after
     job = wait_for_state(job_id, {"finished"})
     assert job.crash_count == 0 and job.attempts == 2
+    history = list(job.points.order_by("pk").values_list("pk", "step"))
+    assert not lost & {pk for pk, _ in history}
+    steps = [step for _, step in history]
+    assert steps == sorted(set(steps)), "the history has repeated steps"
 
 
 @pytest.mark.django_db

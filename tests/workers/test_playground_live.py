@@ -360,3 +360,44 @@ def test_projection_is_queued_followed_live_and_private(live_stack, alice, bob):
         handshake_status(url, cookie=session_cookie_for(bob), origin=live_stack.url)
         == 403
     )
+
+
+def test_a_users_projection_past_the_limit_is_429_and_others_are_not_affected(
+    live_stack, alice, bob
+):
+    """Projections waiting in the light queue count towards their owner's
+    limit until they are done; another user's are their own."""
+    import time
+
+    limit = int(live_stack.env.get("GAN_USER_MAX_ACTIVE_PROJECTIONS", 3))
+    apis = {alice: Api(live_stack, alice), bob: Api(live_stack, bob)}
+    models = {alice: register_model(alice, "dcgan"), bob: register_model(bob, "dcgan")}
+
+    def project(user) -> requests.Response:
+        return apis[user].post(
+            f"/api/models/{models[user].pk}/project",
+            files={"image": ("me.png", png(), "image/png")},
+            data={"steps": "1"},
+        )
+
+    with live_stack.queue_paused("light"):
+        queued = [project(alice) for _ in range(limit)]
+        assert [answer.status_code for answer in queued] == [202] * limit
+        refused = project(alice)
+        assert refused.status_code == 429
+        assert "projections queued or running" in refused.json()["error"]
+        assert project(bob).status_code == 202
+    # Once they are done, they no longer count.
+    last = queued[-1].json()["id"]
+    deadline = time.monotonic() + 180
+    while (state := apis[alice].get(f"/api/projections/{last}").json()["state"]) in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, state
+        time.sleep(0.5)
+    deadline = time.monotonic() + 180
+    while (again := project(alice)).status_code == 429:
+        assert time.monotonic() < deadline, again.text
+        time.sleep(0.5)
+    assert again.status_code == 202

@@ -23,3 +23,11 @@ def requeue_stalled_datasets() -> int:
     from ganweb.datasets.reclaim import datasets_requeue_stalled
 
     return datasets_requeue_stalled()
+
+
+@shared_task(name="workers.tasks.maintenance.send_unsent_jobs")
+def send_unsent_jobs() -> int:
+    """Queued jobs whose task never reached the broker (it was down) are sent."""
+    from ganweb.jobs.services import jobs_send_unsent
+
+    return jobs_send_unsent()
