@@ -149,8 +149,11 @@ def spawn_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProce
         "127.0.0.1",
         "--dir",
         str(data_dir),
+        # Separate words: redis-server reads "60 1" as one (invalid) value and
+        # then never saves, losing queued messages on every restart.
         "--save",
-        "60 1",
+        "60",
+        "1",
         "--appendonly",
         "no",
         "--protected-mode",
