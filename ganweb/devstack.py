@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -381,6 +382,9 @@ def with_redis(command: list[str]) -> int:
     redis_proc = None
     if not env.get("REDIS_URL"):
         var_dir = Path(env.get("GAN_VAR_DIR", ROOT / "var"))
+        # A test run starts from an empty Redis: an earlier run's saved queue
+        # must not be delivered into this one.
+        shutil.rmtree(var_dir / "redis-test", ignore_errors=True)
         redis_proc = start_redis(free_port(), var_dir / "redis-test", None)
         env["REDIS_URL"] = redis_proc.extra["url"]
     print(f"using Redis at {env['REDIS_URL']}", flush=True)
