@@ -25,3 +25,11 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def event_forward(self, message):
         await self.send_json(message["event"])
+
+
+class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
+    """Every WebSocket path no app routes: refused in the handshake (HTTP 403)
+    with code 4404, where Channels' router would raise and answer 500."""
+
+    async def connect(self):
+        await self.close(code=4404)
