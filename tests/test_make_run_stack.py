@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from ganweb import devstack
+from tests.deadlines import Deadline, scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,12 +20,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _wait_for_health(url: str, process: subprocess.Popen, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     last = None
-    while time.monotonic() < deadline:
+    while not deadline.passed:
         assert process.poll() is None, "the stack exited before it was healthy"
         try:
-            response = requests.get(f"{url}/healthz", timeout=3)
+            response = requests.get(f"{url}/healthz", timeout=scaled(3))
             last = response.json()
             if response.status_code == 200:
                 return last
@@ -68,14 +69,14 @@ def test_stack_starts_healthy_with_embedded_redis_and_stops_on_ctrl_c(tmp_path):
     try:
         started = time.monotonic()
         _wait_for_health(f"http://127.0.0.1:{port}", stack, timeout=120)
-        deadline = time.monotonic() + 60
+        deadline = Deadline(60)
         while not any("running at" in line for line in lines):
-            assert time.monotonic() < deadline, "".join(lines)
+            assert not deadline.passed, "".join(lines)
             time.sleep(0.2)
         # The URL is printed once both workers answer a ping; the health
         # report (healthy as soon as one does) lists both within moments.
-        deadline, queues = time.monotonic() + 15, set()
-        while queues != {"training", "light"} and time.monotonic() < deadline:
+        deadline, queues = Deadline(15), set()
+        while queues != {"training", "light"} and not deadline.passed:
             health = _wait_for_health(f"http://127.0.0.1:{port}", stack, timeout=10)
             queues = {q for w in health["workers"] for q in w["queues"]}
             time.sleep(0.2)
@@ -86,11 +87,11 @@ def test_stack_starts_healthy_with_embedded_redis_and_stops_on_ctrl_c(tmp_path):
         print(f"healthy after {time.monotonic() - started:.1f}s")
     finally:
         os.killpg(stack.pid, signal.SIGINT)
-        stack.wait(timeout=60)
-        reader.join(timeout=10)
+        stack.wait(timeout=scaled(60))
+        reader.join(timeout=scaled(10))
     output = "".join(lines)
     assert stack.returncode == 0, output
     assert f"running at http://127.0.0.1:{port}" in output
     assert "stopped." in output
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=scaled(2))
