@@ -185,3 +185,22 @@ def test_a_socket_to_an_unknown_path_is_refused_without_a_server_error(
     with log.open("rb") as written:
         written.seek(before)
         assert b"Traceback" not in written.read()
+
+
+def test_what_a_client_sends_on_a_socket_is_ignored_even_a_deep_json_frame(
+    live_stack, alice, alice_job
+):
+    from rest_framework.authtoken.models import Token
+
+    log = live_stack.web.log_path
+    before = log.stat().st_size
+    with open_socket(
+        job_url(live_stack, alice_job), token=Token.objects.create(user=alice).key
+    ) as socket:
+        assert receive_json(socket)["type"] == "snapshot"
+        socket.send("[" * 100_000)
+        publish(job_group(alice_job.pk), {"type": "state", "state": "queued"})
+        assert receive_json(socket) == {"type": "state", "state": "queued"}
+    with log.open("rb") as written:
+        written.seek(before)
+        assert b"Traceback" not in written.read()
