@@ -329,19 +329,23 @@ def test_projection_is_queued_followed_live_and_private(live_stack, alice, bob):
     job = register_model(alice, "stylegan2")
     api = Api(live_stack, alice)
     drawn = api.action(job, "sample", n=1, seed=7).content
-    started = api.post(
-        f"/api/models/{job.pk}/project",
-        files={"image": ("mine.png", drawn, "image/png")},
-        data={"steps": "60"},
-    )
-    assert started.status_code == 202, started.text
-    record = started.json()
-    assert record["state"] in ("queued", "running") and record["steps"] == 60
     cookie = session_cookie_for(alice)
-    url = f"{live_stack.ws_url}{record['socket']}"
-    events = []
-    with open_socket(url, cookie=cookie, origin=live_stack.url) as socket:
-        while not events or events[-1]["state"] not in ("done", "failed"):
+    # Held in the queue until the socket listens: on a busy machine the
+    # handshake could otherwise come after the last step (snapshot "done").
+    with live_stack.queue_paused("light"):
+        started = api.post(
+            f"/api/models/{job.pk}/project",
+            files={"image": ("mine.png", drawn, "image/png")},
+            data={"steps": "60"},
+        )
+        assert started.status_code == 202, started.text
+        record = started.json()
+        assert record["state"] == "queued" and record["steps"] == 60
+        url = f"{live_stack.ws_url}{record['socket']}"
+        socket = open_socket(url, cookie=cookie, origin=live_stack.url)
+        events = [receive_json(socket)]
+    with socket:
+        while events[-1]["state"] not in ("done", "failed"):
             events.append(receive_json(socket, timeout=scaled(60)))
     assert events[0]["type"] == "snapshot"
     assert events[-1]["state"] == "done", events[-1]
