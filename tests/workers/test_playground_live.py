@@ -6,6 +6,7 @@ every image below was drawn by the live light worker and came back over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 
@@ -332,19 +333,21 @@ def test_projection_is_queued_followed_live_and_private(live_stack, alice, bob):
     cookie = session_cookie_for(alice)
     # Held in the queue until the socket listens: on a busy machine the
     # handshake could otherwise come after the last step (snapshot "done").
-    with live_stack.queue_paused("light"):
-        started = api.post(
-            f"/api/models/{job.pk}/project",
-            files={"image": ("mine.png", drawn, "image/png")},
-            data={"steps": "60"},
-        )
-        assert started.status_code == 202, started.text
-        record = started.json()
-        assert record["state"] == "queued" and record["steps"] == 60
-        url = f"{live_stack.ws_url}{record['socket']}"
-        socket = open_socket(url, cookie=cookie, origin=live_stack.url)
-        events = [receive_json(socket)]
-    with socket:
+    with contextlib.ExitStack() as sockets:
+        with live_stack.queue_paused("light"):
+            started = api.post(
+                f"/api/models/{job.pk}/project",
+                files={"image": ("mine.png", drawn, "image/png")},
+                data={"steps": "60"},
+            )
+            assert started.status_code == 202, started.text
+            record = started.json()
+            assert record["state"] == "queued" and record["steps"] == 60
+            url = f"{live_stack.ws_url}{record['socket']}"
+            socket = sockets.enter_context(
+                open_socket(url, cookie=cookie, origin=live_stack.url)
+            )
+            events = [receive_json(socket)]
         while events[-1]["state"] not in ("done", "failed"):
             events.append(receive_json(socket, timeout=scaled(60)))
     assert events[0]["type"] == "snapshot"
