@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate browser lint format clean examples
+.PHONY: run test test-busy install install-dev migrate browser lint format clean examples
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ browser: $(DEV_STAMP)
 test: install-dev browser
 	$(BIN)/python manage.py check
 	$(BIN)/python -m ganweb.devstack with-redis -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The reliability and worker tests beside two CPU hogs: waits are deadlines
+# that scale with the machine (tests/deadlines.py), so these pass here too.
+test-busy: install-dev
+	$(BIN)/python -m ganweb.devstack with-redis -- $(BIN)/python -m tests.busy_machine \
+		--hogs 2 -- $(BIN)/python -m pytest tests/reliability tests/workers $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

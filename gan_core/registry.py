@@ -39,6 +39,19 @@ class Family:
     order: int = 100  # Position in listings (classic families first).
 
 
+def deferred_build(module: str, function: str) -> Callable[..., Any]:
+    """A ``Family.build`` that imports ``gan_core.builders.<module>`` (torch and
+    the networks) only when a run builds the recipe: declaring, listing and
+    validating families stays light, as the web process needs."""
+
+    def build(config, info, device):
+        builders = importlib.import_module(f"gan_core.builders.{module}")
+        return getattr(builders, function)(config, info, device)
+
+    build.__name__ = build.__qualname__ = function
+    return build
+
+
 def _discover() -> dict[str, Family]:
     import gan_core.families as package
 

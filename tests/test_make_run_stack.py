@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from ganweb import devstack
+from tests.deadlines import Deadline, scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,12 +23,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _wait_for_health(url: str, process: subprocess.Popen, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     last = None
-    while time.monotonic() < deadline:
+    while not deadline.passed:
         assert process.poll() is None, "the stack exited before it was healthy"
         try:
-            response = requests.get(f"{url}/healthz", timeout=3)
+            response = requests.get(f"{url}/healthz", timeout=scaled(3))
             last = response.json()
             if response.status_code == 200:
                 return last
@@ -60,13 +61,13 @@ class RunningStack:
         return [int(m[2]) for m in found if m]
 
     def wait_for_output(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while text not in self.output():
             assert time.monotonic() < deadline, f"no {text!r} in:\n{self.output()}"
             time.sleep(0.2)
 
     def wait_for_pids(self, name: str, count: int, timeout: float) -> list[int]:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while len(self.pids(name)) < count:
             assert self.process.poll() is None, self.output()
             assert time.monotonic() < deadline, self.output()
@@ -78,7 +79,7 @@ class RunningStack:
         return {q for w in health["workers"] for q in w["queues"]}
 
     def wait_for_queues(self, queues: set[str], timeout: float) -> None:
-        deadline, found = time.monotonic() + timeout, set()
+        deadline, found = time.monotonic() + scaled(timeout), set()
         while not queues <= found:
             assert time.monotonic() < deadline, f"only {found} answer"
             found = self.queues()
@@ -138,8 +139,8 @@ def running_stack(tmp_path, **extra_env):
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=90)
-        reader.join(timeout=10)
+        process.wait(timeout=scaled(90))
+        reader.join(timeout=scaled(10))
         # Nothing the supervisor started outlives it, whatever its exit.
         leftovers = {pid: group_members(pid) for pid in stack.all_pids()}
         assert not any(leftovers.values()), f"{leftovers}\n{stack.output()}"
@@ -160,13 +161,13 @@ def test_stack_starts_healthy_with_embedded_redis_and_stops_on_ctrl_c(tmp_path):
         assert len(stack.pids("beat")) == 1
         print(f"healthy after {time.monotonic() - started:.1f}s")
         os.killpg(stack.process.pid, signal.SIGINT)
-        stack.process.wait(timeout=90)
+        stack.process.wait(timeout=scaled(90))
     output = stack.output()
     assert stack.process.returncode == 0, output
     assert f"running at {stack.url}" in output
     assert "stopped." in output
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"{stack.url}/healthz", timeout=2)
+        requests.get(f"{stack.url}/healthz", timeout=scaled(2))
 
 
 def test_killed_workers_come_back_without_orphans_until_one_keeps_crashing(
@@ -198,7 +199,7 @@ def test_killed_workers_come_back_without_orphans_until_one_keeps_crashing(
         for crash in (2, 3):
             pid = stack.wait_for_pids("worker-training", crash, timeout=60)[-1]
             os.kill(pid, signal.SIGKILL)
-        stack.process.wait(timeout=90)
+        stack.process.wait(timeout=scaled(90))
     output = stack.output()
     assert stack.process.returncode == 1, output
     assert "worker-training was killed by SIGKILL: 3 crashes within" in output
@@ -216,7 +217,7 @@ def test_a_second_beat_on_the_same_schedule_refuses_to_start(tmp_path):
             lambda: Path(f"{schedule}.pid").exists(), 60, "the first beat", first
         )
         second = devstack.start_beat(env, schedule, tmp_path / "two")
-        assert second.popen.wait(timeout=60) != 0
+        assert second.popen.wait(timeout=scaled(60)) != 0
         assert "already exists" in second.log_tail()
         assert first.alive()
     finally:

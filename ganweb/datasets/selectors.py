@@ -6,6 +6,7 @@ import functools
 
 from django.urls import reverse
 
+from ganweb.core.ids import parse_id
 from ganweb.core.text import without_nul
 from ganweb.datasets.models import Dataset, DatasetState
 
@@ -41,9 +42,8 @@ def datasets_for_user(user, *, search: str | None = None):
 
 def dataset_for_user(user, dataset_id) -> Dataset | None:
     """The user's dataset with that id, or None (also for anybody else's)."""
-    try:
-        dataset_id = int(dataset_id)
-    except (TypeError, ValueError):
+    dataset_id = parse_id(dataset_id)
+    if dataset_id is None:
         return None
     if not getattr(user, "is_authenticated", False):
         return None
@@ -106,12 +106,9 @@ def dataset_summary(dataset: Dataset) -> dict:
 
 @functools.cache
 def builtin_catalogue() -> tuple[dict, ...]:
-    """gan_core's built-in datasets, described without building them.
-
-    gan_core.data.builtin imports torch, so it is imported here, on first use,
-    never when the web process starts.
-    """
-    from gan_core.data.builtin import BUILTIN_NAMES, describe_builtin
+    """gan_core's built-in datasets, described without building them (from
+    its torch-free catalogue: the web process never imports torch)."""
+    from gan_core.data.builtin_catalog import BUILTIN_NAMES, describe_builtin
 
     return tuple(describe_builtin(name) for name in BUILTIN_NAMES)
 

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
+from ganweb.core.text import without_nul
 from ganweb.datasets import ingest, selectors
 from ganweb.datasets.archives import Rejected, archive_type
 from ganweb.datasets.budgets import Budget
@@ -81,7 +82,7 @@ def dataset_in_use(*, dataset: Dataset) -> bool:
 
 
 def _clean_name(name: str, fallback: str = "") -> str:
-    name = " ".join((name or "").split())[:NAME_MAX]
+    name = " ".join((without_nul(name) or "").split())[:NAME_MAX]
     if not name:
         name = " ".join(Path(fallback or "").stem.split())[:NAME_MAX]
     return name or "Untitled dataset"

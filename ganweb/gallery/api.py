@@ -7,9 +7,10 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.views import APIView
 
+from ganweb.core.json_body import GuardedJSONParser
 from ganweb.gallery import services
 from ganweb.gallery.models import Gallery, GalleryItem
 from ganweb.gallery.selectors import (
@@ -153,7 +154,7 @@ class GalleryDetailView(APIView):
 
 
 class ItemCreateView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [GuardedJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         summary="Save a playground result (drawn again from its settings)",

@@ -5,27 +5,27 @@ from ganweb.gallery import api
 urlpatterns = [
     path("galleries/", api.GalleryListView.as_view(), name="api-galleries"),
     path(
-        "galleries/<int:gallery_id>",
+        "galleries/<id:gallery_id>",
         api.GalleryDetailView.as_view(),
         name="api-gallery",
     ),
     path(
-        "galleries/<int:gallery_id>/items",
+        "galleries/<id:gallery_id>/items",
         api.ItemCreateView.as_view(),
         name="api-gallery-items",
     ),
     path(
-        "galleries/<int:gallery_id>/items/<int:item_id>",
+        "galleries/<id:gallery_id>/items/<id:item_id>",
         api.ItemDetailView.as_view(),
         name="api-gallery-item",
     ),
     path(
-        "galleries/<int:gallery_id>/order",
+        "galleries/<id:gallery_id>/order",
         api.OrderView.as_view(),
         name="api-gallery-order",
     ),
     path(
-        "galleries/<int:gallery_id>/share",
+        "galleries/<id:gallery_id>/share",
         api.ShareView.as_view(),
         name="api-gallery-share",
     ),

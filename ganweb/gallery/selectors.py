@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ganweb.core.ids import parse_id
 from ganweb.gallery.models import Gallery, GalleryItem, ShareLink
 
 SHARED, REVOKED, MISSING = "shared", "revoked", "missing"
@@ -27,9 +28,8 @@ def galleries_for_user(user):
 
 def gallery_for_user(user, gallery_id) -> Gallery | None:
     """The gallery if ``user`` owns it; None for missing and foreign ones alike."""
-    try:
-        gallery_id = int(gallery_id)
-    except (TypeError, ValueError):
+    gallery_id = parse_id(gallery_id)
+    if gallery_id is None:
         return None
     return galleries_for_user(user).filter(pk=gallery_id).first()
 
@@ -38,10 +38,8 @@ def gallery_item_for_user(user, gallery_id, item_id) -> GalleryItem | None:
     gallery = gallery_for_user(user, gallery_id)
     if gallery is None:
         return None
-    try:
-        return gallery.items.filter(pk=int(item_id)).first()
-    except (TypeError, ValueError):
-        return None
+    item_id = parse_id(item_id)
+    return None if item_id is None else gallery.items.filter(pk=item_id).first()
 
 
 def gallery_by_token(token: str) -> tuple[Gallery | None, str]:

@@ -14,6 +14,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from ganweb.core.ids import parse_id
+from ganweb.core.text import without_nul
 from ganweb.gallery.models import Gallery, GalleryItem, ItemKind, ShareLink
 from ganweb.gallery.selectors import gallery_item_path, gallery_media_dir
 from ganweb.jobs.models import Job
@@ -26,7 +28,7 @@ class GalleryError(ValueError):
 
 
 def _title(value: str) -> str:
-    title = (value or "").strip()
+    title = (without_nul(value) or "").strip()
     if not title:
         raise GalleryError("title: give it a title")
     if len(title) > 200:
@@ -153,10 +155,9 @@ def gallery_item_delete(*, item: GalleryItem) -> None:
 def gallery_reorder(*, gallery: Gallery, item_ids: list[int]) -> list[GalleryItem]:
     """Put the items in the given order; ``item_ids`` names every item once."""
     items = {item.pk: item for item in gallery.items.select_for_update()}
-    try:
-        wanted = [int(pk) for pk in item_ids]
-    except (TypeError, ValueError) as exc:
-        raise GalleryError("items: give the item ids in their new order") from exc
+    wanted = [parse_id(pk) for pk in item_ids]
+    if None in wanted:
+        raise GalleryError("items: give the item ids in their new order")
     if sorted(wanted) != sorted(items):
         raise GalleryError("items: name every item of the gallery exactly once")
     for position, pk in enumerate(wanted):

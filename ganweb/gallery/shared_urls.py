@@ -7,7 +7,7 @@ from ganweb.gallery import views
 urlpatterns = [
     path("<str:token>/", views.shared_gallery, name="gallery-shared"),
     path(
-        "<str:token>/items/<int:item_id>",
+        "<str:token>/items/<id:item_id>",
         views.shared_item_file,
         name="gallery-shared-item",
     ),

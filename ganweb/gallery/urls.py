@@ -2,8 +2,8 @@ from django.urls import path
 
 from ganweb.gallery import views
 
-G = "<int:gallery_id>/"
-ITEM = G + "items/<int:item_id>/"
+G = "<id:gallery_id>/"
+ITEM = G + "items/<id:item_id>/"
 
 urlpatterns = [
     path("", views.gallery_list, name="gallery-list"),

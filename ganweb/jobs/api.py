@@ -26,7 +26,9 @@ class JobRequestSerializer(serializers.Serializer):
         help_text="The family's settings by the names `python -m gan_core models` "
         "shows (image_size, batch_size, steps, seed, ...).",
     )
-    name = serializers.CharField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
 
 
 class JobSerializer(serializers.Serializer):

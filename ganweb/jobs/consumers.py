@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from ganweb.core.consumers import PushOnlyConsumer
 from ganweb.core.realtime import job_group
 from ganweb.jobs.selectors import job_for_user, job_snapshot
 
@@ -15,7 +15,7 @@ def _snapshot_for(user, job_id):
     return None if job is None else job_snapshot(job)
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
+class JobConsumer(PushOnlyConsumer):
     async def connect(self):
         user = self.scope.get("user")
         job_id = self.scope["url_route"]["kwargs"]["job_id"]

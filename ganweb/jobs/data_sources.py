@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganweb.core.ids import parse_id
+
 BUILTIN_PREFIX = "builtin:"
 
 
@@ -29,7 +31,7 @@ class DataSource:
 
 
 def builtin_source(name: str) -> DataSource:
-    from gan_core.data.builtin import BUILTIN_NAMES, describe_builtin
+    from gan_core.data.builtin_catalog import BUILTIN_NAMES, describe_builtin
 
     if name not in BUILTIN_NAMES:
         raise DataSourceError(f"unknown built-in dataset '{name}'")
@@ -44,9 +46,10 @@ def resolve_data_source(*, user, data_ref: str) -> DataSource:
         return builtin_source(data_ref[len(BUILTIN_PREFIX) :])
     from ganweb.datasets.models import Dataset
 
-    if not data_ref.isdigit():
-        raise DataSourceError(f"no dataset '{data_ref}'")
-    dataset = Dataset.objects.filter(owner=user, pk=int(data_ref)).first()
+    dataset_id = parse_id(data_ref)
+    if dataset_id is None:
+        raise DataSourceError(f"no dataset '{data_ref[:80]}'")
+    dataset = Dataset.objects.filter(owner=user, pk=dataset_id).first()
     if dataset is None:
         raise DataSourceError(f"no dataset '{data_ref}'")
     if dataset.state != "ready":

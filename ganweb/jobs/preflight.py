@@ -33,7 +33,7 @@ COST_FREE = ("steps", "seed", "sample_every", "checkpoint_every")
 def data_shape(source) -> dict:
     """gan_core.preflight.DataShape fields for a data source."""
     if source.dataset is None:
-        from gan_core.data.builtin import describe_builtin
+        from gan_core.data.builtin_catalog import describe_builtin
 
         info = describe_builtin(source.data_ref[len(BUILTIN_PREFIX) :])
         kind, count = info["kind"], info["count"]

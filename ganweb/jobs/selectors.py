@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Avg, F
 from django.http import Http404
 
+from ganweb.core.ids import parse_id
 from ganweb.core.text import without_nul
 from ganweb.jobs.leases import jobs_mark_interrupted
 from ganweb.jobs.models import Job, JobState
@@ -24,9 +25,8 @@ def job_for_user(user, job_id) -> Job | None:
     """The job if ``user`` owns it; None for missing and foreign jobs alike."""
     if not getattr(user, "is_authenticated", False):
         return None
-    try:
-        job_id = int(job_id)
-    except (TypeError, ValueError):
+    job_id = parse_id(job_id)
+    if job_id is None:
         return None
     jobs_mark_interrupted()
     return Job.objects.filter(owner=user, pk=job_id).select_related("dataset").first()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ganweb.core.text import without_nul
 from ganweb.jobs.data_sources import (
     DataSourceError,
     family_suits,
@@ -60,6 +61,19 @@ def validate_job_request(*, user, data_ref: str, family: str, config: dict):
     except ConfigError as exc:
         raise JobError(str(exc), field=getattr(exc, "field", None) or "config") from exc
     return source, validated
+
+
+def job_name_clean(name, *, default: str) -> str:
+    """The name as stored (spaces collapsed, no NUL); ``default`` when blank.
+    Longer than the column holds is refused: SQLite would keep it whole and
+    PostgreSQL answer 500."""
+    limit = Job._meta.get_field("name").max_length
+    if not isinstance(name, str):
+        raise JobError("name: text", field="name")
+    cleaned = " ".join(without_nul(name).split())
+    if len(cleaned) > limit:
+        raise JobError(f"name: at most {limit} characters", field="name")
+    return cleaned or default[:limit]
 
 
 class QueueUnavailable(JobError):
@@ -114,12 +128,13 @@ def job_create(
     source, validated = validate_job_request(
         user=owner, data_ref=data_ref, family=family, config=config
     )
+    name = job_name_clean(name, default=f"{family} on {source.title}")
     settings_dict = validated.to_dict()
     with transaction.atomic():
         _check_active_jobs(owner)
         job = Job.objects.create(
             owner=owner,
-            name=name or f"{family} on {source.title}",
+            name=name,
             data_ref=source.data_ref,
             dataset=source.dataset,
             family=family,

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ganweb.core.ids import parse_step
 from ganweb.jobs import services
 from ganweb.jobs.data_sources import DataSourceError, job_media_dir, resolve_data_source
 from ganweb.jobs.families import families_catalog, family_entry
@@ -134,12 +135,13 @@ def job_promote(request, job_id: int):
     """The timeline's Promote button: that checkpoint feeds the playground."""
     job = job_for_user_or_404(request.user, job_id)
     raw = request.POST.get("step", "")
+    step = None if raw == "latest" else parse_step(raw)
     try:
-        step = None if raw == "latest" else int(raw)
+        if step is None and raw != "latest":
+            raise services.JobError("choose a checkpoint to promote")
         services.job_promote(job=job, step=step)
-    except (ValueError, services.JobError) as exc:
-        messages.error(request, str(exc) if isinstance(exc, services.JobError)
-                       else "choose a checkpoint to promote")  # fmt: skip
+    except services.JobError as exc:
+        messages.error(request, str(exc))
     else:
         messages.info(
             request,

@@ -12,10 +12,11 @@ from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
+from ganweb.core.json_body import GuardedJSONParser
 from ganweb.jobs.selectors import jobs_for_user
 from ganweb.playground import params as p
 from ganweb.playground import services
@@ -120,7 +121,7 @@ class ModelDetailView(APIView):
 class _ModelAction(APIView):
     action = ""
     renderer_classes = [JSONRenderer, ImageRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [GuardedJSONParser]
 
     def run(self, request, job_id: int):
         job = model_for_user(request.user, job_id)

@@ -4,29 +4,29 @@ from ganweb.playground import api
 
 urlpatterns = [
     path("models/", api.ModelListView.as_view(), name="api-models"),
-    path("models/<int:job_id>", api.ModelDetailView.as_view(), name="api-model"),
-    path("models/<int:job_id>/sample", api.SampleView.as_view(), name="api-sample"),
+    path("models/<id:job_id>", api.ModelDetailView.as_view(), name="api-model"),
+    path("models/<id:job_id>/sample", api.SampleView.as_view(), name="api-sample"),
     path(
-        "models/<int:job_id>/class-grid",
+        "models/<id:job_id>/class-grid",
         api.ClassGridView.as_view(),
         name="api-class-grid",
     ),
     path(
-        "models/<int:job_id>/interpolate",
+        "models/<id:job_id>/interpolate",
         api.InterpolateView.as_view(),
         name="api-interpolate",
     ),
     path(
-        "models/<int:job_id>/style-mix",
+        "models/<id:job_id>/style-mix",
         api.StyleMixView.as_view(),
         name="api-style-mix",
     ),
     path(
-        "models/<int:job_id>/translate",
+        "models/<id:job_id>/translate",
         api.TranslateView.as_view(),
         name="api-translate",
     ),
-    path("models/<int:job_id>/project", api.ProjectView.as_view(), name="api-project"),
+    path("models/<id:job_id>/project", api.ProjectView.as_view(), name="api-project"),
     path(
         "projections/<str:projection_id>",
         api.ProjectionDetailView.as_view(),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from ganweb.core.consumers import PushOnlyConsumer
 from ganweb.playground.projections import (
     projection_for_user,
     projection_group,
@@ -12,7 +12,7 @@ from ganweb.playground.projections import (
 )
 
 
-class ProjectionConsumer(AsyncJsonWebsocketConsumer):
+class ProjectionConsumer(PushOnlyConsumer):
     async def connect(self):
         user = self.scope.get("user")
         projection_id = self.scope["url_route"]["kwargs"]["projection_id"]

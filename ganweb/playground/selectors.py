@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ganweb.core.ids import parse_id
 from ganweb.jobs.data_sources import job_media_dir
 from ganweb.jobs.models import Job
 
@@ -40,9 +41,8 @@ def model_for_user(user, job_id) -> Job | None:
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    try:
-        job_id = int(job_id)
-    except (TypeError, ValueError):
+    job_id = parse_id(job_id)
+    if job_id is None:
         return None
     job = Job.objects.filter(owner=user, pk=job_id).first()
     if job is None or not model_has_checkpoint(job):

@@ -3,9 +3,9 @@ from django.urls import path
 from ganweb.playground import views
 
 urlpatterns = [
-    path("<int:job_id>/", views.playground, name="playground"),
+    path("<id:job_id>/", views.playground, name="playground"),
     path(
-        "<int:job_id>/checkpoint",
+        "<id:job_id>/checkpoint",
         views.checkpoint_download,
         name="playground-checkpoint",
     ),

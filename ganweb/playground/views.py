@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.text import slugify
 
+from ganweb.core.ids import parse_id, parse_step
 from ganweb.gallery.models import GalleryItem
 from ganweb.gallery.selectors import galleries_for_user, gallery_item_remix
 from ganweb.jobs.selectors import job_for_user
@@ -53,13 +54,11 @@ def playground(request, job_id: int):
 def _remix(request, job) -> dict | None:
     """?remix=<gallery item id>: the settings of one of the user's gallery
     items made from this model, for the page to open at (None otherwise)."""
-    item_id = request.GET.get("remix", "")
-    if not item_id.isdigit():
+    item_id = parse_id(request.GET.get("remix", ""))
+    if item_id is None:
         return None
     item = (
-        GalleryItem.objects.filter(
-            pk=int(item_id), gallery__owner=request.user, job=job
-        )
+        GalleryItem.objects.filter(pk=item_id, gallery__owner=request.user, job=job)
         .select_related("gallery")
         .first()
     )
@@ -72,13 +71,14 @@ def _remix(request, job) -> dict | None:
 def checkpoint_download(request, job_id: int):
     """The latest checkpoint (or ?step=N) of the owner's model, as a download."""
     job = _owned(request, job_id)
-    step = request.GET.get("step") or None
-    if step is not None and not step.isdigit():
+    raw = request.GET.get("step") or None
+    step = None if raw is None else parse_step(raw)
+    if raw is not None and step is None:
         raise Http404("no such checkpoint")
-    path = model_checkpoint_path(job, None if step is None else int(step))
+    path = model_checkpoint_path(job, step)
     if not path.is_file():
         raise Http404("no such checkpoint")
-    label = f"step{int(step):07d}" if step else "latest"
+    label = "latest" if step is None else f"step{step:07d}"
     name = f"{slugify(job.name) or 'model'}-{job.pk}-{label}.pt"
     response = FileResponse(
         open(path, "rb"),  # noqa: SIM115 - FileResponse closes it

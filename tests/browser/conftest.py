@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser_setup import find_chromium
+from tests.deadlines import scaled_ms
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -24,7 +25,7 @@ DEFAULT_SHOTS = ROOT / "test-artifacts" / "screenshots"
 # networking: nothing outside the test's own server is ever contacted.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 900}
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 20_000  # Playwright's default wait, scaled when a page opens
 
 
 def screenshot_root() -> Path:
@@ -169,7 +170,7 @@ def open_window(browser, live_stack):
         context = browser.new_context(
             base_url=live_stack.url, **{"viewport": VIEWPORT, **options}
         )
-        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_timeout(scaled_ms(TIMEOUT_MS / 1000))
         watch = PageWatch()
         context.on("page", watch.attach)
         window = BrowserWindow(context=context, watch=watch, base_url=live_stack.url)

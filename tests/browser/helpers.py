@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 # PASSWORD and api_token reach the browser tests from here too.
 from tests.conftest import PASSWORD, api_token, session_cookie_for  # noqa: F401
+from tests.deadlines import Deadline, scaled
 
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -142,7 +143,7 @@ def submit_job(base_url: str, token: str, data_ref: str, model: str, config: dic
         f"{base_url}/api/jobs/",
         json={"dataset": data_ref, "model": model, "config": config},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
+        timeout=scaled(30),
     )
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -152,9 +153,9 @@ def wait_for_job(job_id: int, states=("finished",), timeout: float = 120):
     """The job once it reaches one of ``states`` (fails fast on a failure)."""
     from ganweb.jobs.models import Job
 
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     job = Job.objects.get(pk=job_id)
-    while time.monotonic() < deadline:
+    while not deadline.passed:
         job = Job.objects.get(pk=job_id)
         if job.state in states:
             return job
@@ -181,9 +182,9 @@ def dashboard_counts(page) -> dict:
 
 def wait_until(check, timeout: float = 30, every: float = 0.2, what=""):
     """Poll ``check`` until it returns something truthy, and return that."""
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     value = None
-    while time.monotonic() < deadline:
+    while not deadline.passed:
         value = check()
         if value:
             return value

@@ -26,6 +26,7 @@ from tests.browser.helpers import (
     wait_for_job,
     wait_until,
 )
+from tests.deadlines import scaled, scaled_ms
 
 pytestmark = [
     pytest.mark.browser,
@@ -94,14 +95,14 @@ def test_newcomer_signs_up_and_starts_a_first_model(page, watch, shots, live_sta
     wait_until(
         # Twenty points: a few steps of both losses, enough to draw a curve.
         lambda: (c := dashboard_counts(page))["points"] >= 20 and c["progress"] > 0,
-        timeout=60,
+        timeout=scaled(60),
         what=lambda: f"the first job to report progress: {dashboard_counts(page)}",
     )
     expect(page.locator("#job-state")).to_have_text("running")
     shots(page, "first-job-live")
     # The preset trains for minutes: stop it, which also shows Cancel works.
     page.get_by_role("button", name="Cancel").click()
-    expect(page.locator("#job-state")).to_have_text("cancelled", timeout=30_000)
+    expect(page.locator("#job-state")).to_have_text("cancelled", timeout=scaled_ms(30))
     wait_for_job(job_id, states=("cancelled",), timeout=30)
 
     page.get_by_role("link", name="GAN Studio").click()
@@ -164,7 +165,7 @@ def test_upload_a_zip_and_watch_it_process(
         expect(progress).to_be_visible()
         wait_until(
             lambda: 0 < progress.evaluate("(bar) => bar.value") < 100,
-            timeout=10,
+            timeout=scaled(10),
             every=0.05,
             what="the upload progress bar to move",
         )
@@ -179,7 +180,7 @@ def test_upload_a_zip_and_watch_it_process(
                 "uploadThroughput": -1,
             },
         )
-        expect(page).to_have_url(re.compile(r"/datasets/\d+/$"), timeout=30_000)
+        expect(page).to_have_url(re.compile(r"/datasets/\d+/$"), timeout=scaled_ms(30))
         wait_until(
             lambda: any(
                 m.get("type") == "dataset.state" for m in recorded_socket_messages(page)
@@ -187,7 +188,7 @@ def test_upload_a_zip_and_watch_it_process(
             what="the dataset page to open its socket",
         )
 
-    expect(page.locator("#dataset-state")).to_have_text("ready", timeout=60_000)
+    expect(page.locator("#dataset-state")).to_have_text("ready", timeout=scaled_ms(60))
     states = [
         m["state"]
         for m in recorded_socket_messages(page)
@@ -220,13 +221,13 @@ def upload_dataset(base_url: str, token: str) -> int:
         files={"file": ("shapes.zip", shapes_zip(per_class=8), "application/zip")},
         data={"name": "Shapes"},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
+        timeout=scaled(30),
     )
     assert response.status_code == 201, response.text
     dataset_id = response.json()["id"]
     wait_until(
         lambda: Dataset.objects.get(pk=dataset_id).state == "ready",
-        timeout=60,
+        timeout=scaled(60),
         what="the dataset to be processed",
     )
     return dataset_id
@@ -301,13 +302,15 @@ def test_play_with_a_model_then_share_and_revoke_a_gallery(
 
     samples = page.locator('.pg-section[data-action="sample"]')
     first = samples.locator(".pg-result img")
-    expect(first).to_be_visible(timeout=60_000)  # the page draws a first grid
+    expect(first).to_be_visible(timeout=scaled_ms(60))  # the page draws a first grid
     first_src = first.get_attribute("src")
     samples.get_by_label("Seed").fill("7")
     page.get_by_role("slider", name=re.compile("Truncation")).fill("0.5")
     expect(page.locator("#pg-psi-value")).to_have_text("0.50")
     samples.get_by_role("button", name="Draw").click()
-    expect(samples.locator("figcaption")).to_contain_text("Seeds 7", timeout=60_000)
+    expect(samples.locator("figcaption")).to_contain_text(
+        "Seeds 7", timeout=scaled_ms(60)
+    )
     expect(samples.locator("figcaption")).to_contain_text("ψ 0.5")
     assert samples.locator(".pg-result img").get_attribute("src") != first_src
     wait_until(lambda: image_loaded(samples.locator(".pg-result img")))
@@ -316,12 +319,16 @@ def test_play_with_a_model_then_share_and_revoke_a_gallery(
 
     grid = page.locator('.pg-section[data-action="class-grid"]')
     grid.get_by_role("button", name="Draw").click()
-    expect(grid.locator("figcaption")).to_contain_text("Classes 0, 1", timeout=60_000)
+    expect(grid.locator("figcaption")).to_contain_text(
+        "Classes 0, 1", timeout=scaled_ms(60)
+    )
     wait_until(lambda: image_loaded(grid.locator(".pg-result img")))
     walk = page.locator('.pg-section[data-action="interpolate"]')
     walk.get_by_label("Frames").fill("8")
     walk.get_by_role("button", name="Animate").click()
-    expect(walk.locator("figcaption")).to_contain_text("8 frames", timeout=60_000)
+    expect(walk.locator("figcaption")).to_contain_text(
+        "8 frames", timeout=scaled_ms(60)
+    )
     wait_until(lambda: image_loaded(walk.locator(".pg-result img")))
     grid.scroll_into_view_if_needed()
     shots(page, "playground-class-grid-interpolation")
@@ -346,7 +353,7 @@ def test_play_with_a_model_then_share_and_revoke_a_gallery(
     expect(page).to_have_url(re.compile(rf"/playground/{job_id}/\?remix=\d+$"))
     expect(page.locator("#pg-remix-note")).to_contain_text("Every digit")
     remade = grid.locator(".pg-result img")
-    expect(remade).to_be_visible(timeout=60_000)
+    expect(remade).to_be_visible(timeout=scaled_ms(60))
     wait_until(lambda: image_loaded(remade), what="the remixed grid to load")
     expect(page.locator("#pg-psi-value")).to_have_text("0.50")  # as it was saved
     same = page.evaluate(
@@ -410,7 +417,7 @@ def test_translate_an_upload_with_the_cyclegan_round_trip(
     section.get_by_label(re.compile("Round trip")).check()
     section.get_by_role("button", name="Translate").click()
     result = section.locator(".pg-result img")
-    expect(result).to_be_visible(timeout=60_000)
+    expect(result).to_be_visible(timeout=scaled_ms(60))
     wait_until(lambda: image_loaded(result), what="the round trip strip to load")
     caption = section.locator("figcaption")
     expect(caption).to_contain_text("input | translated | back again")
@@ -439,8 +446,8 @@ def test_find_an_uploaded_image_in_a_model(window, page, shots, alice, tmp_path)
     section.get_by_label("Steps").fill("300")
     section.get_by_role("button", name="Find it").click()
     status = page.locator("#pg-project-status")
-    expect(status).to_contain_text("Searching", timeout=60_000)
-    expect(status).to_contain_text("Found in W", timeout=60_000)
+    expect(status).to_contain_text("Searching", timeout=scaled_ms(60))
+    expect(status).to_contain_text("Found in W", timeout=scaled_ms(60))
     progress = page.get_by_label("projection progress")
     assert progress.evaluate("(bar) => bar.value === bar.max")
     pair = section.get_by_role("img", name=re.compile("closest image"))
@@ -453,7 +460,7 @@ def test_find_an_uploaded_image_in_a_model(window, page, shots, alice, tmp_path)
     section.get_by_role("button", name="Animate from it to another seed").click()
     walk = page.locator('.pg-section[data-action="interpolate"]')
     caption = walk.locator("figcaption")
-    expect(caption).to_contain_text("Your image → seed", timeout=60_000)
+    expect(caption).to_contain_text("Your image → seed", timeout=scaled_ms(60))
     wait_until(lambda: image_loaded(walk.locator(".pg-result img")))
     shots(page, "projection-interpolation")
     window.watch.assert_clean()

@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     wait_for_job,
     wait_until,
 )
+from tests.deadlines import scaled, scaled_ms
 
 pytestmark = [
     pytest.mark.browser,
@@ -76,17 +77,17 @@ def test_live_dashboard_keeps_updating_after_socket_drop(
         lambda: (
             (c := dashboard_counts(page))["points"] > 0 and c["connects"] == 1 and c
         ),
-        timeout=60,
+        timeout=scaled(60),
         what="the first loss points over the socket",
     )
     expect(page.locator("#socket-state")).to_have_text("live")
-    expect(page.locator("#points-canvas")).to_be_visible(timeout=30_000)
+    expect(page.locator("#points-canvas")).to_be_visible(timeout=scaled_ms(30))
     shots(page, "live-before-drop")
 
     page.evaluate("() => window.ganDashboard.dropSocket()")
     reconnected = wait_until(
         lambda: (c := dashboard_counts(page))["connects"] == 2 and c,
-        timeout=20,
+        timeout=scaled(20),
         what="the dashboard to reconnect",
     )
     assert reconnected["points"] >= first["points"]
@@ -96,7 +97,7 @@ def test_live_dashboard_keeps_updating_after_socket_drop(
             and c["progress"] > reconnected["progress"]
             and c
         ),
-        timeout=30,
+        timeout=scaled(30),
         what="new points after the reconnect",
     )
     expect(page.locator("#socket-state")).to_have_text("live")
@@ -107,7 +108,7 @@ def test_live_dashboard_keeps_updating_after_socket_drop(
 
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#job-state")).to_have_text(
-        re.compile("cancelled"), timeout=30_000
+        re.compile("cancelled"), timeout=scaled_ms(30)
     )
     wait_for_job(job_id, states=("cancelled",), timeout=30)
     window.watch.assert_clean()
@@ -127,12 +128,12 @@ def test_checkpoint_timeline_fills_in_live_and_promote_feeds_the_playground(
     page.goto(f"/jobs/{job_id}/")
     timeline = page.get_by_role("list", name="checkpoints")
     entries = timeline.get_by_role("listitem")
-    expect(entries).to_have_count(3, timeout=90_000)
+    expect(entries).to_have_count(3, timeout=scaled_ms(90))
     wait_for_job(job_id)
     # Figures arrive over the socket as the light worker measures each one.
     for entry in entries.all():
         expect(entry.locator(".timeline-figures")).to_contain_text(
-            "of 8 modes", timeout=60_000
+            "of 8 modes", timeout=scaled_ms(60)
         )
         expect(entry.get_by_role("img")).to_be_visible()
     expect(entries.nth(2)).to_contain_text("used by the playground")

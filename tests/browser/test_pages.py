@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_accessible, sign_in
+from tests.deadlines import scaled_ms
 
 pytestmark = [
     pytest.mark.browser,
@@ -99,7 +100,7 @@ def test_the_job_form_estimates_time_and_memory_before_starting(window, page, al
     page.get_by_label("steps").fill("1200")
     page.get_by_role("button", name="Estimate time and memory").click()
     result = page.locator("#preflight-result")
-    expect(result).to_contain_text("on the CPU", timeout=120_000)
+    expect(result).to_contain_text("on the CPU", timeout=scaled_ms(120))
     expect(result).to_contain_text("× 1200 steps")
     expect(result).to_contain_text("peak memory about")
     assert_accessible(page, "new job with estimate")

@@ -18,6 +18,7 @@ import requests
 
 from ganweb import devstack
 from tests.conftest import _database_url, api_token
+from tests.deadlines import scaled
 
 VISIBILITY_TIMEOUT_S = 4
 
@@ -36,7 +37,7 @@ class OwnStack:
     def restart_redis(self, down_for: float = 1.0) -> None:
         """Stop Redis (it saves on the way down, like a managed Redis does on a
         restart) and start it again on the same port and data folder."""
-        self.redis.stop(timeout=10)
+        self.redis.stop(timeout=scaled(10))
         time.sleep(down_for)
         self.redis = devstack.start_redis(self.redis_port, self.redis_dir, self.log_dir)
 
@@ -51,7 +52,7 @@ class OwnStack:
             f"{self.url}/api/jobs/",
             json={"dataset": "builtin:ring8", "model": "gan", "config": config},
             headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
+            timeout=scaled(30),
         )
         assert response.status_code == 201, response.text
         return response.json()["id"]
@@ -60,7 +61,7 @@ class OwnStack:
         response = requests.post(
             f"{self.url}/api/jobs/{job_id}/cancel",
             headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
+            timeout=scaled(10),
         )
         assert response.status_code == 200, response.text
 
@@ -123,5 +124,5 @@ def own_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory):
         yield stack
     finally:
         for process in reversed(processes):
-            process.stop(timeout=10)
-        (stack.redis if stack else redis).stop(timeout=10)
+            process.stop(timeout=scaled(10))
+        (stack.redis if stack else redis).stop(timeout=scaled(10))

@@ -9,6 +9,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from ganweb.jobs.models import Job
+from tests.deadlines import Deadline, wait_until
 from tests.wsclient import open_socket, receive_json
 
 pytestmark = [
@@ -21,12 +22,15 @@ LONG = {"steps": 200_000, "batch_size": 64, "seed": 7, "checkpoint_every": 500}
 SHORT = {"steps": 60, "batch_size": 64, "seed": 8, "checkpoint_every": 30}
 
 
-def live_steps(socket, until: float) -> tuple[list[int], str]:
-    """Step numbers received until ``until`` (monotonic), and how it ended."""
+def live_steps(socket, deadline: Deadline, want: int) -> tuple[list[int], str]:
+    """Step numbers received until ``want`` of them came, the socket closed or
+    the deadline passed, and how it ended ("open" when ``want`` arrived)."""
     steps = []
-    while time.monotonic() < until:
+    while len(steps) < want:
+        if deadline.passed:
+            return steps, "quiet"
         try:
-            event = receive_json(socket, timeout=max(0.1, until - time.monotonic()))
+            event = receive_json(socket, timeout=deadline.left(0.1))
         except TimeoutError:
             return steps, "quiet"
         except ConnectionClosed as closed:
@@ -40,14 +44,14 @@ def job_socket(stack, job_id, token):
     return open_socket(f"{stack.ws_url}/ws/jobs/{job_id}/", token=token)
 
 
-def reconnect(stack, job_id, token, timeout: float = 20):
+def reconnect(stack, job_id, token, seconds: float = 20):
     """What the dashboard does on close: try again every half second."""
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(seconds)
     while True:
         try:
             return job_socket(stack, job_id, token)
         except Exception:
-            if time.monotonic() > deadline:
+            if deadline.passed:
                 raise
             time.sleep(0.5)
 
@@ -57,10 +61,10 @@ def test_redis_restart_under_a_running_job(own_stack, alice):
     job_id = own_stack.submit(token, LONG)
     with job_socket(own_stack, job_id, token) as socket:
         assert receive_json(socket)["type"] == "snapshot"
-        before, how = live_steps(socket, time.monotonic() + 3)
-        assert before, how
+        before, how = live_steps(socket, Deadline(30), want=2)
+        assert len(before) == 2, how
         own_stack.restart_redis(down_for=2.0)
-        after, how = live_steps(socket, time.monotonic() + 8)
+        after, how = live_steps(socket, Deadline(30), want=1)
     # The open socket either carries on or is closed by the server so that the
     # page reconnects; it never stays open and silent.
     assert how == "open" and after or how.startswith("closed"), (how, after)
@@ -68,7 +72,7 @@ def test_redis_restart_under_a_running_job(own_stack, alice):
     with reconnect(own_stack, job_id, token) as socket:
         snapshot = receive_json(socket)
         assert snapshot["type"] == "snapshot"
-        resumed, how = live_steps(socket, time.monotonic() + 3)
+        resumed, how = live_steps(socket, Deadline(30), want=1)
     assert resumed and resumed[0] > before[-1], (how, resumed)
     # The history read from the database covers the outage: the chart's hole
     # closes as soon as the page has reconnected.
@@ -80,8 +84,10 @@ def test_redis_restart_under_a_running_job(own_stack, alice):
     # And the workers take new work from the restarted Redis.
     own_stack.cancel(token, job_id)
     second = own_stack.submit(token, SHORT)
-    deadline = time.monotonic() + 90
-    while (job := Job.objects.get(pk=second)).state != "finished":
-        assert time.monotonic() < deadline, (job.state, job.error)
-        time.sleep(0.5)
+    wait_until(
+        lambda: Job.objects.get(pk=second).state == "finished",
+        seconds=90,
+        interval=0.5,
+        message=lambda: str(Job.objects.filter(pk=second).values()[0]),
+    )
     assert Job.objects.get(pk=job_id).state == "cancelled"

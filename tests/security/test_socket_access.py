@@ -158,10 +158,49 @@ def test_every_socket_route_refuses_bob_on_alice_things(live_stack, bob, alice_t
         route = str(pattern.pattern)
         for param in params:
             route = route.replace(
-                f"<int:{param}>", str(FILL[param](alice_things)[0])
+                f"<id:{param}>", str(FILL[param](alice_things)[0])
             ).replace(f"<{param}>", str(FILL[param](alice_things)[0]))
         url = f"{live_stack.ws_url}/{route}"
         if params:
             status = handshake_status(url, origin=live_stack.url, cookie=bob_cookie)
             assert status == 403, url
         assert handshake_status(url, origin=live_stack.url) == 403, url
+
+
+@pytest.mark.parametrize("path", ["/ws/nowhere/", "/ws/jobs/abc/", "/ws/jobs/²/", "/"])
+def test_a_socket_to_an_unknown_path_is_refused_without_a_server_error(
+    live_stack, alice, path
+):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=alice).key
+    log = live_stack.web.log_path
+    before = log.stat().st_size
+    url = f"{live_stack.ws_url}{path}"
+    assert handshake_status(url, token=token) == 403  # it was 500
+    assert (
+        handshake_status(url, cookie=session_cookie_for(alice), origin=live_stack.url)
+        == 403
+    )
+    with log.open("rb") as written:
+        written.seek(before)
+        assert b"Traceback" not in written.read()
+
+
+def test_what_a_client_sends_on_a_socket_is_ignored_even_a_deep_json_frame(
+    live_stack, alice, alice_job
+):
+    from rest_framework.authtoken.models import Token
+
+    log = live_stack.web.log_path
+    before = log.stat().st_size
+    with open_socket(
+        job_url(live_stack, alice_job), token=Token.objects.create(user=alice).key
+    ) as socket:
+        assert receive_json(socket)["type"] == "snapshot"
+        socket.send("[" * 100_000)
+        publish(job_group(alice_job.pk), {"type": "state", "state": "queued"})
+        assert receive_json(socket) == {"type": "state", "state": "queued"}
+    with log.open("rb") as written:
+        written.seek(before)
+        assert b"Traceback" not in written.read()

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import session_cookie_for
+from tests.deadlines import scaled
 from tests.wsclient import handshake_status, open_socket, receive_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -16,7 +17,7 @@ def test_task_events_reach_signed_in_socket(live_stack, alice):
         f"{live_stack.ws_url}/ws/events/", cookie=cookie, origin=live_stack.url
     ) as socket:
         broadcast_events.delay(alice.id, 3)
-        received = [receive_json(socket, timeout=30) for _ in range(3)]
+        received = [receive_json(socket, timeout=scaled(30)) for _ in range(3)]
     assert [event["index"] for event in received] == [0, 1, 2]
     assert all(event["type"] == "diagnostic" for event in received)
 
@@ -31,10 +32,10 @@ def test_events_for_one_user_do_not_reach_another(live_stack, alice, bob):
     ) as bob_socket:
         broadcast_events.delay(alice.id, 2)
         broadcast_events.delay(bob.id, 1)
-        first = receive_json(bob_socket, timeout=30)
+        first = receive_json(bob_socket, timeout=scaled(30))
         assert first == {"type": "diagnostic", "index": 0, "count": 1}
         with pytest.raises(TimeoutError):
-            bob_socket.recv(timeout=1.5)
+            bob_socket.recv(timeout=scaled(1.5))
 
 
 def test_anonymous_socket_is_refused(live_stack):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ganweb.jobs.models import Checkpoint, Job, JobState, MetricPoint
 from tests.conftest import api_token
+from tests.deadlines import scaled
 from tests.workers.test_training_live import (
     TINY,
     events_until,
@@ -44,7 +45,7 @@ def test_sigterm_checkpoints_requeues_and_a_new_worker_resumes(live_stack, alice
         os.kill(worker.pid, signal.SIGTERM)
         stopped = events_until(socket, {"stopped"}, timeout=30)[-1]
     assert stopped["reason"] == "shutdown"
-    worker.popen.wait(timeout=30)
+    worker.popen.wait(timeout=scaled(30))
     job = wait_for_state(job_id, {"queued"}, timeout=10)
     assert job.latest_checkpoint.endswith(".pt")
     finish_soon(job_id, stopped["step"])

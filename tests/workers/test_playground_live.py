@@ -6,6 +6,7 @@ every image below was drawn by the live light worker and came back over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 
@@ -14,6 +15,7 @@ import requests
 from PIL import Image
 
 from tests.conftest import api_token, session_cookie_for
+from tests.deadlines import scaled
 from tests.ganweb.playground.tiny_models import register_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -28,12 +30,12 @@ class Api:
 
     def post(self, path: str, **kwargs) -> requests.Response:
         return requests.post(
-            f"{self.url}{path}", headers=self.headers, timeout=60, **kwargs
+            f"{self.url}{path}", headers=self.headers, timeout=scaled(60), **kwargs
         )
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(
-            f"{self.url}{path}", headers=self.headers, timeout=60, **kwargs
+            f"{self.url}{path}", headers=self.headers, timeout=scaled(60), **kwargs
         )
 
     def action(self, job, action: str, **body) -> requests.Response:
@@ -187,11 +189,13 @@ def test_one_users_model_cannot_be_sampled_by_another(live_stack, alice, bob):
     page = requests.get(
         f"{live_stack.url}/playground/{job.pk}/",
         headers={"Cookie": session_cookie_for(bob)},
-        timeout=30,
+        timeout=scaled(30),
     )
     assert page.status_code == 404
     anonymous = requests.post(
-        f"{live_stack.url}/api/models/{job.pk}/sample", json={"n": 1}, timeout=30
+        f"{live_stack.url}/api/models/{job.pk}/sample",
+        json={"n": 1},
+        timeout=scaled(30),
     )
     assert anonymous.status_code in (401, 403)
 
@@ -215,14 +219,14 @@ def test_playground_page_shows_the_controls_the_family_has(live_stack, alice):
     cookie = {"Cookie": session_cookie_for(alice)}
     style = register_model(alice, "stylegan2")
     page = requests.get(
-        f"{live_stack.url}/playground/{style.pk}/", headers=cookie, timeout=30
+        f"{live_stack.url}/playground/{style.pk}/", headers=cookie, timeout=scaled(30)
     )
     assert page.status_code == 200
     assert 'data-action="style-mix"' in page.text
     assert 'data-action="translate"' not in page.text
     cycle = register_model(alice, "cyclegan")
     page = requests.get(
-        f"{live_stack.url}/playground/{cycle.pk}/", headers=cookie, timeout=30
+        f"{live_stack.url}/playground/{cycle.pk}/", headers=cookie, timeout=scaled(30)
     )
     assert 'data-action="translate"' in page.text
     assert 'data-action="sample"' not in page.text
@@ -248,7 +252,7 @@ def test_saved_results_are_drawn_again_with_their_settings(live_stack, alice):
     assert item["settings"]["family"] == "stylegan2"
     again = api.action(job, "style-mix", row_seeds=[1, 2], col_seeds=[3], layers="fine")
     cookie = {"Cookie": session_cookie_for(alice)}  # media pages use the session
-    stored = requests.get(item["url"], headers=cookie, timeout=30)
+    stored = requests.get(item["url"], headers=cookie, timeout=scaled(30))
     assert stored.headers["X-Content-Type-Options"] == "nosniff"
     assert stored.content == again.content
 
@@ -260,7 +264,9 @@ def test_saved_results_are_drawn_again_with_their_settings(live_stack, alice):
     )
     assert pair.status_code == 201, pair.text
     assert pair.json()["kind"] == "translation"
-    stored = opened(requests.get(pair.json()["url"], headers=cookie, timeout=30))
+    stored = opened(
+        requests.get(pair.json()["url"], headers=cookie, timeout=scaled(30))
+    )
     assert stored.size == (2 * 20 + PAD, 10)  # input and output side by side
 
 
@@ -308,7 +314,7 @@ def test_remix_draws_a_gallery_item_again_byte_for_byte(live_stack, alice):
         stored = requests.get(
             f"{live_stack.url}/galleries/{gallery['id']}/items/{item.pk}/file",
             headers=cookie,
-            timeout=30,
+            timeout=scaled(30),
         )
         assert stored.status_code == 200
         assert again.content == stored.content, item.settings
@@ -324,20 +330,26 @@ def test_projection_is_queued_followed_live_and_private(live_stack, alice, bob):
     job = register_model(alice, "stylegan2")
     api = Api(live_stack, alice)
     drawn = api.action(job, "sample", n=1, seed=7).content
-    started = api.post(
-        f"/api/models/{job.pk}/project",
-        files={"image": ("mine.png", drawn, "image/png")},
-        data={"steps": "60"},
-    )
-    assert started.status_code == 202, started.text
-    record = started.json()
-    assert record["state"] in ("queued", "running") and record["steps"] == 60
     cookie = session_cookie_for(alice)
-    url = f"{live_stack.ws_url}{record['socket']}"
-    events = []
-    with open_socket(url, cookie=cookie, origin=live_stack.url) as socket:
-        while not events or events[-1]["state"] not in ("done", "failed"):
-            events.append(receive_json(socket, timeout=60))
+    # Held in the queue until the socket listens: on a busy machine the
+    # handshake could otherwise come after the last step (snapshot "done").
+    with contextlib.ExitStack() as sockets:
+        with live_stack.queue_paused("light"):
+            started = api.post(
+                f"/api/models/{job.pk}/project",
+                files={"image": ("mine.png", drawn, "image/png")},
+                data={"steps": "60"},
+            )
+            assert started.status_code == 202, started.text
+            record = started.json()
+            assert record["state"] == "queued" and record["steps"] == 60
+            url = f"{live_stack.ws_url}{record['socket']}"
+            socket = sockets.enter_context(
+                open_socket(url, cookie=cookie, origin=live_stack.url)
+            )
+            events = [receive_json(socket)]
+        while events[-1]["state"] not in ("done", "failed"):
+            events.append(receive_json(socket, timeout=scaled(60)))
     assert events[0]["type"] == "snapshot"
     assert events[-1]["state"] == "done", events[-1]
     steps = [e["step"] for e in events if e["type"] == "progress"]
@@ -348,7 +360,9 @@ def test_projection_is_queued_followed_live_and_private(live_stack, alice, bob):
     final = api.get(f"/api/projections/{record['id']}").json()
     assert final["state"] == "done" and final["url"].endswith(".png")
     pair = requests.get(
-        f"{live_stack.url}{final['url']}", headers={"Cookie": cookie}, timeout=30
+        f"{live_stack.url}{final['url']}",
+        headers={"Cookie": cookie},
+        timeout=scaled(30),
     )
     assert pair.status_code == 200
     assert opened(pair).size == (2 * (TILE + PAD) + PAD, TILE + 2 * PAD)

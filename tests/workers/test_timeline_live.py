@@ -10,6 +10,7 @@ import torch
 
 from ganweb.jobs.models import Checkpoint
 from tests.conftest import api_token
+from tests.deadlines import Deadline
 from tests.ganweb.playground.tiny_models import register_model
 from tests.workers.test_playground_live import Api
 from tests.workers.test_training_live import (
@@ -28,9 +29,9 @@ def test_every_checkpoint_gets_its_grid_and_mode_coverage(live_stack, alice):
     with job_socket(live_stack, job_id, token) as socket:
         events = events_until(socket, {"finished", "failed"})
         assert events[-1]["type"] == "finished", events[-1]
-        deadline = time.monotonic() + 60
+        deadline = Deadline(60)
         while Checkpoint.objects.filter(job_id=job_id, figures={}).exists():
-            assert time.monotonic() < deadline, "checkpoints were never measured"
+            assert not deadline.passed, "checkpoints were never measured"
             time.sleep(0.5)
     checkpoints = list(Checkpoint.objects.filter(job_id=job_id))
     assert [c.step for c in checkpoints] == [20, 40, 60]

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from ganweb.jobs.models import Job, JobState
+from ganweb.jobs.models import Job, JobState, MetricPoint
 from tests.conftest import api_token, session_cookie_for
+from tests.deadlines import Deadline, scaled, wait_until
 from tests.wsclient import handshake_status, open_socket, receive_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -32,7 +33,7 @@ def submit(live_stack, token: str, config: dict, model: str = "gan") -> int:
         f"{live_stack.url}/api/jobs/",
         json={"dataset": "builtin:ring8", "model": model, "config": config},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
+        timeout=scaled(30),
     )
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -43,10 +44,10 @@ def job_socket(live_stack, job_id: int, token: str):
 
 
 def events_until(socket, stop_types: set[str], timeout: float = 120) -> list[dict]:
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     events = []
-    while time.monotonic() < deadline:
-        event = receive_json(socket, timeout=max(0.1, deadline - time.monotonic()))
+    while not deadline.passed:
+        event = receive_json(socket, timeout=deadline.left(0.1))
         events.append(event)
         if event["type"] in stop_types:
             return events
@@ -56,8 +57,8 @@ def events_until(socket, stop_types: set[str], timeout: float = 120) -> list[dic
 
 
 def wait_for_state(job_id: int, states: set[str], timeout: float = 60) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    deadline = Deadline(timeout)
+    while not deadline.passed:
         job = Job.objects.get(pk=job_id)
         from ganweb.jobs.selectors import job_for_user
 
@@ -106,7 +107,7 @@ def test_cancel_mid_run_is_quick_and_keeps_a_checkpoint(live_stack, alice):
         response = requests.post(
             f"{live_stack.url}/api/jobs/{job_id}/cancel",
             headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
+            timeout=scaled(10),
         )
         assert response.status_code == 200
         events_until(socket, {"stopped"}, timeout=30)
@@ -132,7 +133,7 @@ def test_killed_worker_leaves_job_interrupted_and_resume_finishes_it(live_stack,
     requests.post(
         f"{live_stack.url}/api/jobs/{job_id}/resume",
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+        timeout=scaled(10),
     ).raise_for_status()
     assert Job.objects.get(pk=job_id).state == "queued"
     with job_socket(live_stack, job_id, token) as socket:
@@ -149,7 +150,9 @@ def test_viewer_joining_mid_run_gets_history_then_live_events(live_stack, alice)
     job_id = submit(live_stack, token, LONG)
     with job_socket(live_stack, job_id, token) as first:
         events_until(first, {"sample"})
-        time.sleep(1.0)
+        wait_until(  # the history a late viewer reads has reached the database
+            lambda: MetricPoint.objects.filter(job_id=job_id).exists(), seconds=30
+        )
         with job_socket(live_stack, job_id, token) as second:
             snapshot = receive_json(second)
             assert snapshot["type"] == "snapshot"
@@ -160,7 +163,7 @@ def test_viewer_joining_mid_run_gets_history_then_live_events(live_stack, alice)
     requests.post(
         f"{live_stack.url}/api/jobs/{job_id}/cancel",
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+        timeout=scaled(10),
     )
     wait_for_state(job_id, {"cancelled"}, timeout=30)
 

@@ -22,19 +22,6 @@ def _no_long_waits(settings):
     settings.GAN_PLAYGROUND_TIMEOUT = 2  # Nothing here should reach a worker.
 
 
-@pytest.fixture
-def model(alice, media_root):
-    """A job with a checkpoint file (never loaded: every request here fails first)."""
-    job = Job.objects.create(
-        owner=alice, data_ref="builtin:shapes", family="dcgan", config={}
-    )
-    folder = job_media_dir(job.pk) / "checkpoints"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "latest.pt").write_bytes(b"not loaded in these tests")
-    yield job
-    shutil.rmtree(job_media_dir(job.pk), ignore_errors=True)
-
-
 def post(client, job, action, body):
     return client.post(
         f"/api/models/{job.pk}/{action}", body, content_type="application/json"
