@@ -18,7 +18,9 @@ from gan_core.config import (
     ConfigError,
     TrainConfig,
     ada_kimg_setting,
+    ada_setting,
     ada_target_setting,
+    check_ada,
     setting,
 )
 from gan_core.data.loading import DataInfo
@@ -73,11 +75,13 @@ class StyleGAN2Config(TrainConfig):
                          "samples (0 turns it off).", min=0.0,
                          max=0.99999)  # fmt: skip
 
+    ada: str = ada_setting()
     ada_target: float = ada_target_setting()
     ada_kimg: float = ada_kimg_setting()
 
     def validate(self) -> None:
         super().validate()
+        check_ada(self)
         size = self.image_size
         if size & (size - 1):
             raise ConfigError(
@@ -119,7 +123,7 @@ def build_stylegan2(config: StyleGAN2Config, info: DataInfo, device) -> Recipe:
         pl_weight=config.pl_weight,
         pl_interval=config.pl_interval,
         style_mixing_prob=config.style_mixing_prob,
-        augment=make_d_augment(config.augment, config.ada_target, config.ada_kimg),
+        augment=make_d_augment(config, info),
         conditional=conditional,
     ).to(device)
     intervals = loss.phase_intervals()
