@@ -8,7 +8,7 @@ brightness, contrast, luma flip, hue, saturation), each operation applied to
 an image with probability ``p``. ``p`` follows how much D overfits: every
 ``interval`` D steps the heuristic r_t = E[sign(D(real))] (section 3) over
 those steps is compared with its target (0.6 in the paper); p moves up when r_t
-is above it and down otherwise, by (images seen) / (``speed_kimg`` * 1000), so
+is above it and down when below, by (images seen) / (``speed_kimg`` * 1000), so
 it can go from 0 to 1 in 500k images as in the paper. With p below about 0.8
 the augmentations do not leak into the generated images (section 2.2).
 
@@ -68,7 +68,7 @@ class AdaptiveAugment:
             return
         r_t = self._sign_sum / max(self._seen, 1)
         step = self._seen / (self.speed_kimg * 1000)
-        direction = 1.0 if r_t > self.target else -1.0
+        direction = float((r_t > self.target) - (r_t < self.target))  # sign
         self.p = min(1.0, max(0.0, self.p + direction * step))
         self._sign_sum, self._seen = 0.0, 0
 

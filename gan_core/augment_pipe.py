@@ -263,17 +263,19 @@ class AugmentPipe:
         n, c, h, w = images.shape
         if c not in (1, 3):
             raise ValueError(f"augmentation needs 1 or 3 channels (got {c})")
-        dtype = images.dtype
-        x = images.float()
-        g = self.geometric_matrix(d, h, w)
-        moved = _changed(g)
-        if len(moved):  # resample only the images whose geometry changed
-            x = x.index_copy(0, moved, self._warp(x[moved], g[moved]))
-        m = self.colour_matrix(d, c)
-        tinted = _changed(m)
-        if len(tinted):
-            x = x.index_copy(0, tinted, _recolour(x[tinted], m[tinted]))
-        return x.to(dtype)
+        # In float32 whatever the autocast around it: the filters and the
+        # matrices are cheap next to D, and exact blits need the precision.
+        with torch.autocast(images.device.type, enabled=False):
+            x = images.float()
+            g = self.geometric_matrix(d, h, w)
+            moved = _changed(g)
+            if len(moved):  # resample only the images whose geometry changed
+                x = x.index_copy(0, moved, self._warp(x[moved], g[moved]))
+            m = self.colour_matrix(d, c)
+            tinted = _changed(m)
+            if len(tinted):
+                x = x.index_copy(0, tinted, _recolour(x[tinted], m[tinted]))
+        return x.to(images.dtype)
 
     def _warp(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Resample ``x`` through the inverse matrices ``g`` (centred pixels)."""

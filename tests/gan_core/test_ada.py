@@ -33,6 +33,8 @@ def test_p_falls_when_d_does_not_overfit_and_stops_at_1_when_it_does():
     unsure = torch.tensor([1.0, 1.0, -1.0, -1.0, 1.0])  # r_t = 0.2
     ada.observe(unsure)
     assert ada.p == pytest.approx(0.5 - 5 / 100)
+    ada.observe(torch.tensor([1.0, 1.0, 1.0, 1.0, -1.0]))  # r_t = 0.6: stays
+    assert ada.p == pytest.approx(0.5 - 5 / 100)
     for _ in range(40):
         ada.observe(torch.ones(5))  # r_t = 1: D is sure of every real image
     assert ada.p == 1.0

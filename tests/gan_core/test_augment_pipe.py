@@ -144,6 +144,18 @@ def test_the_pipeline_is_differentiable_twice():
     assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
 
+def test_under_bf16_autocast_it_computes_in_fp32_and_keeps_the_dtype():
+    torch.manual_seed(7)
+    x = torch.rand(4, 3, 16, 16) * 2 - 1
+    pipe = AugmentPipe()
+    d = pipe.draw(4, 1.0, "cpu")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = pipe.apply(x.bfloat16(), d)
+    assert low.dtype == torch.bfloat16
+    exact = pipe.apply(x.bfloat16().float(), d)
+    assert (low.float() - exact).abs().max() < 0.05  # bf16 rounding only
+
+
 def test_each_operation_fires_with_p_times_its_multiplier():
     torch.manual_seed(5)
     n, p = 20_000, 0.3
@@ -184,3 +196,39 @@ def test_augmentation_leaks_orientation_only_at_p1():
     uniform = torch.full((4,), 0.25)
     assert (histogram(upright, 1.0) - uniform).abs().max() < 0.1
     assert (histogram(turned, 1.0) - uniform).abs().max() < 0.1
+
+
+def wave(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """A smooth pattern over centred pixel coordinates."""
+    return 0.6 * torch.sin(0.31 * x + 0.17 * y) + 0.3 * torch.cos(0.23 * y - 0.05 * x)
+
+
+@pytest.mark.parametrize(
+    "name, value, source",
+    [
+        # Output pixel p shows the input at: p / s (zoom by s),
+        ("scale", 1.25, lambda x, y: (x / 1.25, y / 1.25)),
+        # R(theta) p (a turn by theta),
+        ("rotate", 0.5, lambda x, y: (x * math.cos(0.5) - y * math.sin(0.5),
+                                      x * math.sin(0.5) + y * math.cos(0.5))),
+        # (x / s, y * s) (anisotropic),
+        ("aniso", 1.2, lambda x, y: (x / 1.2, y * 1.2)),
+        # p - t (content moved by t, a fraction of a pixel here).
+        ("xfrac_x", 0.7 / 32, lambda x, y: (x - 0.7, y)),
+    ],
+)  # fmt: skip
+def test_general_geometry_resamples_the_content_it_says(name, value, source):
+    size = 32
+    ys, xs = torch.meshgrid(
+        torch.arange(size) - (size - 1) / 2, torch.arange(size) - (size - 1) / 2,
+        indexing="ij",
+    )  # fmt: skip
+    x = wave(xs, ys).expand(1, 3, size, size).clone()
+    pipe = AugmentPipe()
+    out = pipe.apply(x, only(pipe, 1, **{name: value}))
+    sx, sy = source(xs, ys)
+    expected = wave(sx, sy)
+    inside = (sx.abs() < size / 2 - 4) & (sy.abs() < size / 2 - 4)
+    assert inside.sum() > 200
+    assert (out[0, 0] - expected)[inside].abs().max() < 0.02
+    assert (out[0, 0] - x[0, 0])[inside].abs().max() > 0.1  # it moved
