@@ -117,7 +117,7 @@ class TrainConfig:
     augment: str = setting(
         "",
         "DiffAugment policy for small datasets: comma-separated color, "
-        "translation, cutout (empty = off).",
+        "translation, cutout (empty = off); when set, ada auto stays off.",
     )
     channels_last: bool = setting(True, "Use channels_last memory format for convs.")
     compile: bool = setting(False, "Compile the networks with torch.compile.")
