@@ -51,10 +51,11 @@ def commit() -> str:
         return "unknown"
 
 
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the section between <!-- name --> and <!-- /name -->."""
+def write_section(name: str, body: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the section between <!-- name --> and <!-- /name -->
+    of ``path`` (bench/RESULTS.md unless another copy is named)."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    text = path.read_text() if path.exists() else HEADER
     block = f"{start}\n{body.rstrip()}\n{end}"
     if start in text and end in text:
         before, rest = text.split(start, 1)
@@ -62,4 +63,4 @@ def write_section(name: str, body: str) -> None:
         text = before + block + after
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
+    path.write_text(text)

@@ -117,7 +117,7 @@ class TrainConfig:
     augment: str = setting(
         "",
         "DiffAugment policy for small datasets: comma-separated color, "
-        "translation, cutout (empty = off).",
+        "translation, cutout (empty = off); when set, ada auto stays off.",
     )
     channels_last: bool = setting(True, "Use channels_last memory format for convs.")
     compile: bool = setting(False, "Compile the networks with torch.compile.")
@@ -148,15 +148,40 @@ class TrainConfig:
         return config_from_values(type(self), {**self.to_dict(), **changes})
 
 
+ADA_MODES = ("auto", "on", "off")
+
+
+def ada_setting():
+    return setting(
+        "auto",
+        "Adaptive discriminator augmentation (Karras 2020): the paper's 12 "
+        "geometric and colour operations with a probability p that follows D's "
+        "overfitting. auto = on for datasets of at most 50,000 images unless "
+        "augment is set (the paper's reference turns it on everywhere); on; off.",
+        choices=ADA_MODES,
+    )
+
+
 def ada_target_setting():
     return setting(
-        0.0,
-        "Adaptive discriminator augmentation (Karras 2020) for small datasets: "
-        "the wanted E[sign(D(real))], 0.6 in the paper; 0 = off. Augments with "
-        "the augment operations, or all of them when augment is empty.",
+        0.6,
+        "ADA target: the wanted E[sign(D(real))], 0.6 in the paper (0 = ADA off).",
         min=0.0,
         max=0.99,
     )
+
+
+def check_ada(config: TrainConfig) -> None:
+    """ADA on needs a target above 0 and excludes a fixed DiffAugment policy."""
+    if config.ada != "on":
+        return
+    if config.ada_target <= 0:
+        raise ConfigError("ada on needs ada_target above 0", field="ada_target")
+    if config.augment.strip():
+        raise ConfigError(
+            "ada on and augment (DiffAugment) do not combine: choose one",
+            field="augment",
+        )
 
 
 def ada_kimg_setting():
@@ -249,11 +274,13 @@ class DCGANConfig(TrainConfig):
         "Adversarial loss: ns (non-saturating) or hinge.",
         choices=("ns", "hinge"),
     )
+    ada: str = ada_setting()
     ada_target: float = ada_target_setting()
     ada_kimg: float = ada_kimg_setting()
 
     def validate(self) -> None:
         super().validate()
+        check_ada(self)
         _power_of_two(self)
 
 

@@ -225,6 +225,9 @@ class Trainer:
         self.lr_scale = 1.0
         self.rollbacks_used = 0
         self.widest_spread = 0.0  # of the fixed-noise samples, for collapse
+        # Real images shown to D (its main phase's batches), for images/s: G's
+        # phases and D's regularization batches are not new images D judges.
+        self.images_seen = 0
         self._build()
 
     # -- setup ---------------------------------------------------------------
@@ -474,6 +477,8 @@ class Trainer:
         opt = self.recipe.optimizers[phase.optimizer]
         self._set_trainable(phase.optimizer)
         opt.zero_grad(set_to_none=True)
+        if phase.name == "D_main":
+            self.images_seen += self.config.batch_size
         with autocast(self.device, self.config.precision):
             loss, figures = phase.run(self.feed.next(), self.step)
         value = loss.item()  # one device sync serves both checks
@@ -551,7 +556,7 @@ class Trainer:
         for net in self.recipe.nets.values():
             net.train()
         window: deque[tuple[float, int]] = deque(maxlen=50)
-        window.append((time.perf_counter(), self.feed.images_drawn))
+        window.append((time.perf_counter(), self.images_seen))
         log_every = max(1, c.steps // METRIC_LINES)
         stats: dict = {}
         while True:
@@ -583,7 +588,7 @@ class Trainer:
                 self.recover(str(exc))
                 continue
             now = time.perf_counter()
-            window.append((now, self.feed.images_drawn))
+            window.append((now, self.images_seen))
             (t_a, n_a), (t_b, n_b) = window[0], window[-1]
             rate = (n_b - n_a) / max(t_b - t_a, 1e-9)
             per_step = (t_b - t_a) / max(len(window) - 1, 1)

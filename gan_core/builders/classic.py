@@ -55,11 +55,7 @@ def assemble(
         n_critic=config.n_critic,
         gp_lambda=gp_lambda,
         clip_value=clip_value,
-        augment=make_d_augment(
-            config.augment,
-            getattr(config, "ada_target", 0.0),
-            getattr(config, "ada_kimg", 500.0),
-        ),
+        augment=make_d_augment(config, info),
         conditional=conditional,
         labeler=labeler,
     )

@@ -46,7 +46,7 @@ def build_stylegan2(config: StyleGAN2Config, info: DataInfo, device) -> Recipe:
         pl_weight=config.pl_weight,
         pl_interval=config.pl_interval,
         style_mixing_prob=config.style_mixing_prob,
-        augment=make_d_augment(config.augment, config.ada_target, config.ada_kimg),
+        augment=make_d_augment(config, info),
         conditional=conditional,
     ).to(device)
     intervals = loss.phase_intervals()

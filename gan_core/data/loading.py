@@ -40,6 +40,7 @@ class DataInfo:
     image_size: int = 0  # Side in pixels; 0 for points.
     class_names: tuple[str, ...] = ()
     fingerprint: str = ""
+    size: int = 0  # Training samples (0 = unknown); ADA's default follows it.
 
     @property
     def num_classes(self) -> int:
@@ -52,6 +53,7 @@ class DataInfo:
             "image_size": self.image_size,
             "class_names": list(self.class_names),
             "fingerprint": self.fingerprint,
+            "size": self.size,
         }
 
     @classmethod
@@ -62,6 +64,7 @@ class DataInfo:
             image_size=int(d.get("image_size", 0)),
             class_names=tuple(d.get("class_names", ())),
             fingerprint=d.get("fingerprint", ""),
+            size=int(d.get("size", 0)),
         )
 
 
@@ -87,7 +90,9 @@ def data_info(data: Data) -> DataInfo:
         fp = data.fingerprint or tensor_fingerprint(data.a, data.b)
         return DataInfo("domains", data.channels, data.image_size, fingerprint=fp)
     fp = data.fingerprint or tensor_fingerprint(data.images, data.labels)
-    return DataInfo(data.kind, data.channels, data.image_size, data.class_names, fp)
+    return DataInfo(
+        data.kind, data.channels, data.image_size, data.class_names, fp, len(data)
+    )
 
 
 def _image_files(folder: Path) -> list[Path]:

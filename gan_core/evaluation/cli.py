@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from gan_core.evaluation.points import PROTOCOL_SAMPLES
+from gan_core.evaluation.stacked import STACKED_PROTOCOL_SAMPLES
 
 SAMPLE_CHUNK = 500  # Generated images per forward pass (bounds memory).
 DIGIT_SETS = ("mnist", "digits")
@@ -43,7 +44,13 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         "Inception FID), conditional accuracy and stacked-MNIST modes for digits.",
     )
     p.add_argument("--checkpoint", required=True, help="a .pt checkpoint")
-    p.add_argument("--n", type=int, default=PROTOCOL_SAMPLES, help="samples to draw")
+    p.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help=f"samples to draw (default: {STACKED_PROTOCOL_SAMPLES:,} with --stacked, "
+        f"as the protocol; else {PROTOCOL_SAMPLES:,}); compare figures at one n",
+    )
     p.add_argument("--seed", type=int, default=0, help="noise seed of the samples")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
@@ -105,7 +112,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def evaluate_checkpoint(
     path: Path,
     *,
-    n: int = PROTOCOL_SAMPLES,
+    n: int | None = None,
     seed: int = 0,
     data: str | None = None,
     classifier: str | None = None,
@@ -117,12 +124,14 @@ def evaluate_checkpoint(
     """The evaluation report of checkpoint ``path`` as a JSON-ready dict.
 
     ``rejection``: for 2D points, draw the samples by discriminator rejection
-    sampling with gamma at that percentile (gan_core.rejection). Raises
+    sampling with gamma at that percentile (gan_core.rejection). ``n``: the
+    samples to draw, by default the protocol's (``default_samples``). Raises
     EvaluationError (or CheckpointError / DataError) with one line.
     """
     from gan_core.checkpoint import load_checkpoint
     from gan_core.sampling import load_generator
 
+    n = default_samples(stacked) if n is None else n
     if n < 2:
         raise EvaluationError(f"--n must be at least 2, got {n}")
     handle = load_generator(path, device=device)
@@ -152,6 +161,11 @@ def evaluate_checkpoint(
         )
     )
     return report
+
+
+def default_samples(stacked: bool) -> int:
+    """The protocol's sample count: 26,000 for stacked MNIST, else 2,500."""
+    return STACKED_PROTOCOL_SAMPLES if stacked else PROTOCOL_SAMPLES
 
 
 def real_data(handle, fingerprint: str, data: str | None):
@@ -266,7 +280,12 @@ def _real_subset(real, n: int, seed: int) -> torch.Tensor:
 def _feature_scores(real, fake, classifier: str, seed: int) -> dict:
     from gan_core.evaluation.fid import classifier_scores
 
-    scores = classifier_scores(_real_subset(real, len(fake), seed), fake, classifier)
+    try:
+        scores = classifier_scores(
+            _real_subset(real, len(fake), seed), fake, classifier
+        )
+    except ValueError as exc:  # non-finite features, too few for KID
+        raise EvaluationError(str(exc)) from None
     return scores.to_dict()
 
 
@@ -281,6 +300,7 @@ def _conditional(fake, labels, digit_of: list[int], classifier: str) -> dict:
         "per_class": {str(k): v for k, v in sorted(per_class.items())},
         "chance": 1 / len(digit_of),
         "classifier": classifier,
+        "n": len(asked),
     }
 
 
@@ -299,7 +319,7 @@ def _inception(real, fake, weights: str) -> dict:
         raise EvaluationError("Inception FID needs the real images: pass --data")
     try:
         return inception_scores(_real_subset(real, len(fake), 0), fake, weights)
-    except InceptionUnavailable as exc:
+    except (InceptionUnavailable, ValueError) as exc:
         raise EvaluationError(str(exc)) from None
 
 
@@ -310,6 +330,14 @@ def _num(x, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isinf(x)):
         return "inf"
     return f"{x:.{digits}f}"
+
+
+def _kid_caveat(subset_size: int) -> str:
+    from gan_core.evaluation.fid import KID_SUBSET_SIZE
+
+    if subset_size >= KID_SUBSET_SIZE:
+        return ""
+    return f", fewer than the standard {KID_SUBSET_SIZE:,}: too few samples"
 
 
 def format_report(report: dict) -> str:
@@ -323,7 +351,8 @@ def format_report(report: dict) -> str:
         lines.append(
             f"modes captured {m['modes_captured']}/{m['num_modes']}, high quality "
             f"{100 * m['high_quality_fraction']:.1f}%, KL(q||uniform) "
-            f"{_num(m['kl_to_uniform'])}  (VEEGAN/PacGAN protocol)"
+            f"{_num(m['kl_to_uniform'])}  (n={m['n_samples']}; VEEGAN/PacGAN "
+            "protocol)"
         )
         if "rejection" in m:
             r = m["rejection"]
@@ -333,27 +362,45 @@ def format_report(report: dict) -> str:
             )
     if "classifier_fid" in report:
         s = report["classifier_fid"]
+        n_pair = f"n={s['n_real']} real, {s['n_fake']} generated"
         lines.append(
-            f"classifier-FID {s['classifier_fid']:.3f}, classifier-KID "
-            f"{s['classifier_kid']:.5f} +- {s['classifier_kid_std']:.5f} "
-            f"({s['classifier']} classifier features; NOT Inception FID, never "
-            "compare with published figures)"
+            f"classifier-FID {s['classifier_fid']:.3f} ({n_pair}; "
+            f"{s['classifier']} classifier features, 128-d; NOT Inception FID, "
+            "never compare with published figures)"
+        )
+        lines.append(
+            f"classifier-KID {s['classifier_kid']:.5f} +- "
+            f"{s['classifier_kid_std']:.5f} ({n_pair}; {s['kid_subsets']} subsets "
+            f"of {s['kid_subset_size']}{_kid_caveat(s['kid_subset_size'])}; "
+            f"{s['classifier']} classifier features)"
         )
     if "conditional" in report:
         c = report["conditional"]
         lines.append(
             f"conditional accuracy {100 * c['class_accuracy']:.1f}% "
-            f"(chance {100 * c['chance']:.0f}%)"
+            f"(chance {100 * c['chance']:.0f}%; n={c['n']}, {c['classifier']} "
+            "classifier)"
         )
     if "stacked_mnist" in report:
         s = report["stacked_mnist"]
+        protocol = (
+            "the protocol's n"
+            if s["n_samples"] == STACKED_PROTOCOL_SAMPLES
+            else f"the protocol uses {STACKED_PROTOCOL_SAMPLES:,}"
+        )
         lines.append(
             f"stacked-MNIST modes {s['modes_covered']}/{s['of_modes']}, "
-            f"KL(q||uniform) {_num(s['kl_to_uniform'])}"
+            f"KL(q||uniform) {_num(s['kl_to_uniform'])} (n={s['n_samples']}, "
+            f"{protocol}; builtin:mnist classifier)"
         )
     if "inception" in report:
         i = report["inception"]
-        lines.append(f"Inception FID {i['fid']:.2f}, KID {i['kid']:.5f}")
+        n_pair = f"n={i['n_real']} real, {i['n_fake']} generated"
+        lines.append(f"Inception FID {i['fid']:.2f} ({n_pair}; {i['features']})")
+        lines.append(
+            f"Inception KID {i['kid']:.5f} +- {i['kid_std']:.5f} ({n_pair}; "
+            f"subsets of {i['kid_subset_size']}{_kid_caveat(i['kid_subset_size'])})"
+        )
     return "\n".join(lines)
 
 

@@ -9,6 +9,13 @@ against each other and against real data. The same holds for classifier-KID.
 
 Standard Inception FID/KID are available only when torchmetrics is importable
 and Inception weights are given as a local file; nothing is downloaded.
+
+Both metrics depend on the sample count (classifier-FID of real against real
+digits: 6.4 at 500, 3.2 at 1,000, 1.4 at 2,000), so every result carries its n
+and its feature space, and runs are compared at one n only. KID follows
+Binkowski et al. 2018: 100 subsets of 1,000; with fewer samples it refuses
+unless a smaller subset size is asked for explicitly, and its spread is the
+population standard deviation over subsets (ddof 0, as the references).
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from gan_core.evaluation.features import check_finite, features_once
 
 KID_SUBSETS = 100  # Binkowski et al. 2018, section 4: 100 subsets ...
 KID_SUBSET_SIZE = 1000  # ... of 1,000 samples each.
@@ -63,7 +72,9 @@ def frechet_distance(
 
 
 def fid_from_features(real: torch.Tensor, fake: torch.Tensor) -> float:
-    """Frechet distance between Gaussians fitted to two feature sets [N, D]."""
+    """Frechet distance between Gaussians fitted to two feature sets [N, D].
+    Raises NonFiniteFeatures when either holds NaN or infinity."""
+    check_finite(real, "real"), check_finite(fake, "generated")
     return frechet_distance(*feature_stats(real), *feature_stats(fake))
 
 
@@ -91,6 +102,13 @@ def polynomial_mmd2(x: torch.Tensor, y: torch.Tensor) -> float:
     return float(sum_xx + sum_yy - 2 * kxy.mean())
 
 
+def kid_subset_size(n_real: int, n_fake: int) -> int:
+    """The standard 1,000 when both sets have that many, else half the smaller
+    set (so subsets still differ); reports say which was used."""
+    n = min(n_real, n_fake)
+    return KID_SUBSET_SIZE if n >= KID_SUBSET_SIZE else max(2, n // 2)
+
+
 def kid_from_features(
     real: torch.Tensor,
     fake: torch.Tensor,
@@ -99,11 +117,22 @@ def kid_from_features(
     seed: int = 0,
 ) -> KID:
     """KID over feature sets [N, D]: MMD^2 averaged over random subsets (drawn
-    without replacement within a subset; seeded). subset_size shrinks to the
-    smaller set when needed."""
-    size = min(subset_size, len(real), len(fake))
+    without replacement within a subset; seeded); std over subsets with ddof 0.
+
+    Raises ValueError when either set is smaller than ``subset_size`` (a
+    silent shrink would make every subset the whole set and the spread 0) and
+    NonFiniteFeatures for NaN or infinite features.
+    """
+    check_finite(real, "real"), check_finite(fake, "generated")
+    size = subset_size
     if size < 2:
-        raise ValueError("KID needs at least 2 real and 2 generated samples")
+        raise ValueError(f"KID subsets need at least 2 samples (got {size})")
+    if size > min(len(real), len(fake)):
+        raise ValueError(
+            f"KID subsets of {size} need at least {size} real and {size} generated "
+            f"samples (got {len(real)} and {len(fake)}): draw more samples or ask "
+            "for a smaller subset size"
+        )
     gen = torch.Generator().manual_seed(seed)
     values = []
     for _ in range(subsets):
@@ -111,7 +140,7 @@ def kid_from_features(
         f = fake[torch.randperm(len(fake), generator=gen)[:size]]
         values.append(polynomial_mmd2(r, f))
     t = torch.tensor(values, dtype=torch.float64)
-    std = float(t.std()) if len(values) > 1 else 0.0
+    std = float(t.std(correction=0))
     return KID(float(t.mean()), std, subsets, size)
 
 
@@ -128,6 +157,8 @@ class FeatureScores:
     n_real: int
     n_fake: int
     classifier: str  # "mnist" or "digits": whose features.
+    kid_subset_size: int = KID_SUBSET_SIZE
+    kid_subsets: int = KID_SUBSETS
     note: str = "classifier-FID/KID: not Inception FID; never compare with papers"
 
     def to_dict(self) -> dict:
@@ -162,7 +193,9 @@ def classifier_kid(
     """classifier-KID (NOT Inception KID) of images [N, C, H, W] in [-1, 1]."""
     real = classifier_features(real_images, dataset, device)
     fake = classifier_features(fake_images, dataset, device)
-    return kid_from_features(real, fake)
+    return kid_from_features(
+        real, fake, subset_size=kid_subset_size(len(real), len(fake))
+    )
 
 
 def classifier_scores(
@@ -172,9 +205,14 @@ def classifier_scores(
     device="cpu",
 ) -> FeatureScores:
     """Both classifier-FID and classifier-KID from one pass of features."""
-    real = classifier_features(real_images, dataset, device)
-    fake = classifier_features(fake_images, dataset, device)
-    kid = kid_from_features(real, fake)
+    real, fake = features_once(
+        real_images,
+        fake_images,
+        lambda x: classifier_features(x, dataset, device),
+    )
+    kid = kid_from_features(
+        real, fake, subset_size=kid_subset_size(len(real), len(fake))
+    )
     return FeatureScores(
         classifier_fid=fid_from_features(real, fake),
         classifier_kid=kid.mean,
@@ -182,6 +220,8 @@ def classifier_scores(
         n_real=len(real),
         n_fake=len(fake),
         classifier=dataset,
+        kid_subset_size=kid.subset_size,
+        kid_subsets=kid.subsets,
     )
 
 
@@ -192,19 +232,50 @@ class InceptionUnavailable(RuntimeError):
     """Inception FID needs torchmetrics and a local Inception weights file."""
 
 
+INCEPTION_FEATURES = "Inception-v3 pool3, 2048-d (torchmetrics)"
+
+
 def inception_scores(
     real_images: torch.Tensor,
     fake_images: torch.Tensor,
     weights_path: str | Path,
     device="cpu",
 ) -> dict:
-    """Standard FID and KID with torchmetrics' Inception-v3 loaded from a local
-    file (its ``feature_extractor_weights_path``); nothing is downloaded.
+    """Standard FID and KID over torchmetrics' Inception-v3 features, loaded
+    from a local file (its ``feature_extractor_weights_path``); nothing is
+    downloaded. Each image goes through Inception once: FID and KID share the
+    features (FID by ``fid_from_features``, the same Frechet distance
+    torchmetrics computes).
 
-    Images [N, C, H, W] in [-1, 1] (gray is repeated to RGB). Returns
-    {"fid", "kid", "kid_std"}. Raises InceptionUnavailable when torchmetrics
-    is not installed or the weights file does not exist.
+    Images [N, C, H, W] in [-1, 1] (gray is repeated to RGB). Returns {"fid",
+    "kid", "kid_std", "kid_subset_size", "n_real", "n_fake", "features"}.
+    Raises InceptionUnavailable when torchmetrics is not installed or the
+    weights file does not exist.
     """
+    extract = inception_extractor(weights_path, device)
+    return scores_from_extractor(real_images, fake_images, extract, INCEPTION_FEATURES)
+
+
+def scores_from_extractor(real_images, fake_images, extract, features: str) -> dict:
+    """FID and KID of images through ``extract`` (images -> [N, D]), which
+    sees every image once."""
+    real, fake = features_once(real_images, fake_images, extract)
+    kid = kid_from_features(
+        real, fake, subset_size=kid_subset_size(len(real), len(fake))
+    )
+    return {
+        "fid": fid_from_features(real, fake),
+        "kid": kid.mean,
+        "kid_std": kid.std,
+        "kid_subset_size": kid.subset_size,
+        "n_real": len(real),
+        "n_fake": len(fake),
+        "features": features,
+    }
+
+
+def inception_extractor(weights_path: str | Path, device="cpu"):
+    """images [N, C, H, W] in [-1, 1] -> Inception-v3 features [N, 2048]."""
     path = Path(weights_path).expanduser()
     if not path.is_file():
         raise InceptionUnavailable(f"Inception weights file not found: {path}")
@@ -218,19 +289,12 @@ def inception_scores(
     metric = FrechetInceptionDistance(
         feature=2048, normalize=True, feature_extractor_weights_path=str(path)
     ).to(device)
-    feats = {}
-    for name, images, real in (
-        ("real", real_images, True),
-        ("fake", fake_images, False),
-    ):
+
+    @torch.no_grad()
+    def extract(images: torch.Tensor) -> torch.Tensor:
         x = ((images.float().clamp(-1, 1) + 1) / 2).to(device)
         x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-        chunks = []
-        for i in range(0, len(x), 100):
-            metric.update(x[i : i + 100], real=real)
-            # The same extractor the metric uses, for KID over the same features.
-            u8 = (x[i : i + 100] * 255).byte()
-            chunks.append(metric.inception(u8).reshape(len(u8), -1).double().cpu())
-        feats[name] = torch.cat(chunks)
-    kid = kid_from_features(feats["real"], feats["fake"])
-    return {"fid": float(metric.compute()), "kid": kid.mean, "kid_std": kid.std}
+        u8 = (x * 255).byte()  # what the metric's own update feeds Inception
+        return metric.inception(u8).reshape(len(u8), -1).double().cpu()
+
+    return extract

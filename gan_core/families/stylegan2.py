@@ -14,7 +14,9 @@ from gan_core.config import (
     ConfigError,
     TrainConfig,
     ada_kimg_setting,
+    ada_setting,
     ada_target_setting,
+    check_ada,
     setting,
 )
 from gan_core.registry import Family, deferred_build
@@ -65,11 +67,13 @@ class StyleGAN2Config(TrainConfig):
                          "samples (0 turns it off).", min=0.0,
                          max=0.99999)  # fmt: skip
 
+    ada: str = ada_setting()
     ada_target: float = ada_target_setting()
     ada_kimg: float = ada_kimg_setting()
 
     def validate(self) -> None:
         super().validate()
+        check_ada(self)
         size = self.image_size
         if size & (size - 1):
             raise ConfigError(

@@ -7,6 +7,10 @@ for images of 128 px and below, 9 above. Discriminator: the 70x70 PatchGAN
 C64-C128-C256-C512 followed by a 1-channel conv, so each output logit judges one
 overlapping patch. Widths are configurable (``ngf``, ``ndf``) so tiny test
 configurations are cheap; the paper's widths are 64.
+
+Weights start as the authors' implementation starts them (``init_weights``
+"normal" in junyanz/pytorch-CycleGAN-and-pix2pix): convolution and linear
+weights N(0, 0.02), biases 0, affine normalization weights N(1, 0.02).
 """
 
 from __future__ import annotations
@@ -18,6 +22,19 @@ from torch import nn
 def default_res_blocks(image_size: int) -> int:
     """The paper's choice: 6 residual blocks at 128 px and below, 9 above."""
     return 6 if image_size <= 128 else 9
+
+
+def init_normal(net: nn.Module, std: float = 0.02) -> nn.Module:
+    """The authors' "normal" initialization of every layer of ``net``; returns it."""
+    for m in net.modules():
+        if isinstance(m, nn.modules.conv._ConvNd | nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.modules.batchnorm._NormBase) and m.affine:
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+    return net
 
 
 def _norm(ch: int) -> nn.Module:
@@ -75,7 +92,7 @@ class ResnetGenerator(nn.Module):
             ]
             ch //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_channels, 7), nn.Tanh()]
-        self.model = nn.Sequential(*layers)
+        self.model = init_normal(nn.Sequential(*layers))
         self.n_down = n_down
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -120,7 +137,7 @@ class PatchDiscriminator(nn.Module):
             ]
             ch = out
         layers += [nn.Conv2d(ch, 1, 4, 1, 1)]
-        self.model = nn.Sequential(*layers)
+        self.model = init_normal(nn.Sequential(*layers))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 1, h, w] logits.
         return self.model(x)

@@ -1,12 +1,15 @@
 """Adaptive discriminator augmentation (Karras et al. 2020): p follows D's
-overfitting, augments each image with probability p, and survives resume."""
+overfitting, augments each image with probability p, survives resume, is on by
+default for small datasets, and refuses the older DiffAugment-based state."""
 
 import pytest
 import torch
 
-from gan_core.ada import AdaptiveAugment
-from gan_core.checkpoint import load_checkpoint
-from gan_core.config import config_from_dict
+from gan_core.ada import SMALL_DATASET, AdaptiveAugment, ada_wanted
+from gan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gan_core.config import ConfigError, config_from_dict
+from gan_core.data.loading import DataInfo
+from gan_core.sampling import load_generator
 from gan_core.trainer import train
 
 
@@ -24,10 +27,23 @@ def test_p_moves_by_the_stated_speed_in_the_direction_of_the_heuristic():
     assert ada.p == 0.0  # and never below 0
 
 
+def test_p_falls_when_d_does_not_overfit_and_stops_at_1_when_it_does():
+    ada = AdaptiveAugment(target=0.6, speed_kimg=0.1, interval=1)
+    ada.p = 0.5
+    unsure = torch.tensor([1.0, 1.0, -1.0, -1.0, 1.0])  # r_t = 0.2
+    ada.observe(unsure)
+    assert ada.p == pytest.approx(0.5 - 5 / 100)
+    ada.observe(torch.tensor([1.0, 1.0, 1.0, 1.0, -1.0]))  # r_t = 0.6: stays
+    assert ada.p == pytest.approx(0.5 - 5 / 100)
+    for _ in range(40):
+        ada.observe(torch.ones(5))  # r_t = 1: D is sure of every real image
+    assert ada.p == 1.0
+
+
 def test_each_image_is_augmented_with_probability_p():
     torch.manual_seed(0)
     x = torch.rand(400, 3, 8, 8) * 2 - 1
-    ada = AdaptiveAugment("cutout")
+    ada = AdaptiveAugment("brightness")  # changes an image whenever it fires
     assert torch.equal(ada(x), x)  # p = 0: the identity
     ada.p = 0.25
     changed = (ada(x) != x).flatten(1).any(1).float().mean().item()
@@ -83,7 +99,47 @@ def test_p_rises_on_a_tiny_dataset_and_is_restored_on_resume(
     assert first["extras"]["ada_p"] > 0.1
 
 
-def test_ada_is_off_unless_asked(tmp_path, tiny_images, tiny_settings):
-    train(config_from_dict("dcgan", tiny_settings("dcgan")), data=tiny_images,
-          out_dir=tmp_path, device="cpu")  # fmt: skip
-    assert "ada" not in load_checkpoint(tmp_path / "checkpoints/latest.pt")["state"]
+def test_ada_is_on_by_default_for_small_datasets_only():
+    auto = config_from_dict("stylegan2", {})
+    assert (auto.ada, auto.ada_target) == ("auto", 0.6)
+    assert ada_wanted(auto, 24) and ada_wanted(auto, SMALL_DATASET)
+    assert not ada_wanted(auto, SMALL_DATASET + 1)
+    assert not ada_wanted(auto, 0)  # size unknown (older data info)
+    # A fixed DiffAugment policy chosen by the user wins over auto.
+    assert not ada_wanted(config_from_dict("dcgan", {"augment": "color"}), 24)
+    assert ada_wanted(config_from_dict("dcgan", {"ada": "on"}), 10**6)
+    assert not ada_wanted(config_from_dict("dcgan", {"ada": "off"}), 24)
+    # Older configs stored ada_target 0 for "off": they stay off.
+    assert not ada_wanted(config_from_dict("dcgan", {"ada_target": 0.0}), 24)
+    with pytest.raises(ConfigError, match="do not combine"):
+        config_from_dict("dcgan", {"ada": "on", "augment": "color"})
+    with pytest.raises(ConfigError, match="ada_target"):
+        config_from_dict("dcgan", {"ada": "on", "ada_target": 0.0})
+
+
+def test_a_small_dataset_trains_with_ada_unless_it_is_off(
+    tmp_path, tiny_images, tiny_settings
+):
+    for mode, kept in (("auto", True), ("off", False)):
+        out = tmp_path / mode
+        config = config_from_dict("dcgan", tiny_settings("dcgan", ada=mode))
+        train(config, data=tiny_images, out_dir=out, device="cpu")
+        state = load_checkpoint(out / "checkpoints/latest.pt")["state"]
+        assert ("ada" in state) is kept
+    assert DataInfo.from_dict({"kind": "images"}).size == 0  # older info loads
+
+
+def test_an_older_ada_state_is_refused_on_resume_but_still_samples(
+    tmp_path, tiny_images, tiny_settings
+):
+    config = config_from_dict("dcgan", tiny_settings("dcgan"))
+    train(config, data=tiny_images, out_dir=tmp_path, device="cpu")
+    path = tmp_path / "checkpoints/latest.pt"
+    payload = load_checkpoint(path)
+    old = payload["state"]["ada"]
+    payload["state"]["ada"] = {k: old[k] for k in ("p", "sign_sum", "seen", "steps")}
+    save_checkpoint(path, payload)
+    with pytest.raises(CheckpointError, match="older DiffAugment-based ADA"):
+        train(config.replace(steps=6), data=tiny_images, out_dir=tmp_path,
+              device="cpu", resume=True)  # fmt: skip
+    assert load_generator(path).sample(2, seed=0).shape == (2, 3, 8, 8)

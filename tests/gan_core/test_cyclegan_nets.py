@@ -77,3 +77,26 @@ def test_residual_blocks_follow_the_paper():
     g = ResnetGenerator(3, 3, ngf=4, n_blocks=default_res_blocks(32))
     blocks = [m for m in g.modules() if type(m).__name__ == "ResidualBlock"]
     assert len(blocks) == 6
+
+
+def test_networks_start_from_the_authors_normal_initialization():
+    """init_weights "normal": conv weights N(0, 0.02), biases 0, and affine norm
+    weights N(1, 0.02) (junyanz/pytorch-CycleGAN-and-pix2pix)."""
+    from gan_core.nets.cyclegan import init_normal
+
+    torch.manual_seed(0)
+    nets = [ResnetGenerator(3, 3, ngf=16, n_blocks=2), PatchDiscriminator(3, 16)]
+    weights = []
+    for net in nets:
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+                weights.append(m.weight.flatten())
+                assert m.bias is None or torch.equal(m.bias, torch.zeros_like(m.bias))
+    w = torch.cat(weights)
+    assert abs(w.mean().item()) < 1e-3 and abs(w.std().item() - 0.02) < 1e-3
+    # PyTorch's default (Kaiming uniform) would be far wider at these fan-ins.
+    assert w.abs().max() < 0.2
+    norm = init_normal(nn.Sequential(nn.Linear(4, 4), nn.BatchNorm2d(4000)))
+    assert abs(norm[1].weight.mean().item() - 1) < 2e-3
+    assert abs(norm[1].weight.std().item() - 0.02) < 2e-3
+    assert torch.equal(norm[0].bias, torch.zeros(4))

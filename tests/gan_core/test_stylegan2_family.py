@@ -85,3 +85,18 @@ def test_resume_continues_exactly_with_the_path_length_mean(tmp_path):
     )
     for key, value in a["nets"]["G"].items():
         assert torch.allclose(value, b["nets"]["G"][key], atol=1e-6), key
+
+
+def test_images_per_second_counts_the_real_images_d_sees(tmp_path):
+    """G's phases and the lazy R1 batches draw batches too (19 batches in 8
+    steps here); the rate counts the real images of D's main phase only."""
+    trainer = make_trainer("stylegan2", shapes_data(32), tmp_path, steps=8, **TINY)
+    trainer.loop()
+    assert trainer.images_seen == 8 * 8
+    assert trainer.feed.images_drawn == (8 + 8 + 2 + 1) * 8
+    critic = make_trainer(
+        "wgan", shapes_data(32), tmp_path / "wgan", steps=3, image_size=16,
+        batch_size=4, g_channels=4, d_channels=4, sample_every=100,
+    )  # fmt: skip
+    critic.loop()
+    assert critic.images_seen == 3 * 5 * 4  # five critic batches per step

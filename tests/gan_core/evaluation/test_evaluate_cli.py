@@ -79,3 +79,32 @@ def test_evaluate_is_registered_on_the_gan_core_cli(flag, capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", flag])
     assert "classifier-FID" in capsys.readouterr().out
+
+
+def test_every_figure_says_its_n_and_stacked_mnist_defaults_to_the_protocol(
+    tmp_path, capsys
+):
+    from gan_core.evaluation.cli import default_samples
+
+    # The published protocol: 26,000 samples (2,500 cap a perfect generator
+    # at about 918 of 1,000 modes); --n still overrides it.
+    assert default_samples(stacked=True) == 26_000
+    assert default_samples(stacked=False) == 2_500
+    path = _checkpoint(
+        tmp_path, "cgan", "builtin:digits", image_size=16, g_channels=4, d_channels=4
+    )
+    assert main(["evaluate", "--checkpoint", path, "--n", "120"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    figures = lines[1:]  # the first line names the run
+    assert len(figures) == 3, lines  # FID, KID, accuracy
+    for line in figures:
+        assert "n=120" in line and "classifier" in line, line
+    kid = next(line for line in figures if line.startswith("classifier-KID"))
+    assert "subsets of 60, fewer than the standard 1,000" in kid
+    rgb = _checkpoint(
+        tmp_path / "rgb", "dcgan", "builtin:shapes", image_size=8, g_channels=4,
+        d_channels=4,
+    )  # fmt: skip
+    assert main(["evaluate", "--checkpoint", rgb, "--n", "40", "--stacked"]) == 0
+    stacked = capsys.readouterr().out.strip().splitlines()[1]
+    assert "n=40" in stacked and "the protocol uses 26,000" in stacked
