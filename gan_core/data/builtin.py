@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from gan_core.data.loading import DataError
+from gan_core.data.errors import DataError
 from gan_core.data.points import make_grid, make_ring
 from gan_core.data.types import DomainData, ImageData, PointData
 
