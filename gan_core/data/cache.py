@@ -47,6 +47,7 @@ ALIGN = 4096
 CACHE_DIR_NAME = ".gan_cache"
 SUFFIX = ".gcache"
 CHUNK = 32  # files per decode task
+SMALL_SET = 512  # fewer files than this decode here: a pool costs more to start
 MIN_IMAGES = 2
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
@@ -238,6 +239,10 @@ def decode_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def _default_workers(count: int) -> int:
+    return 1 if count < SMALL_SET else decode_workers()
 
 
 class _Decoder:
@@ -479,7 +484,7 @@ def open_or_build(
                 root=root,
                 image_size=image_size,
                 channels=channels,
-                workers=workers or decode_workers(),
+                workers=workers or _default_workers(layout.count),
                 progress=progress,
             )
             _remove_superseded(cache_dir, prefix, keep=name)
