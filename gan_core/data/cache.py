@@ -151,6 +151,10 @@ class CacheFile:
     def count(self, name: str) -> int:
         return int(self.header["arrays"][name]["count"])
 
+    def count_all(self) -> int:
+        """Images in every array (both domains for A/ and B/)."""
+        return sum(int(spec["count"]) for spec in self.header["arrays"].values())
+
     def nbytes(self, name: str) -> int:
         return self.count(name) * self.row_bytes
 

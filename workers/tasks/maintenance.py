@@ -23,3 +23,11 @@ def requeue_stalled_datasets() -> int:
     from ganweb.datasets.reclaim import datasets_requeue_stalled
 
     return datasets_requeue_stalled()
+
+
+@shared_task(name="workers.tasks.maintenance.sweep_data_caches")
+def sweep_data_caches() -> int:
+    """Training caches beyond GAN_DATA_CACHE_MAX_BYTES go, least recently used."""
+    from ganweb.datasets.training_cache import caches_sweep
+
+    return caches_sweep()
