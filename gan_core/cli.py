@@ -216,14 +216,23 @@ class CacheBar:
 def load_training_data(data: str, image_size: int, cache_dir: str | None):
     """The data, a folder through its training cache (built here when missing,
     with a progress line)."""
+    from gan_core.data.cache import open_or_build
     from gan_core.data.loading import load_data
 
-    return load_data(
-        data,
-        image_size=image_size,
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        progress=CacheBar(image_size),
-    )
+    folder, where = Path(data).expanduser(), Path(cache_dir) if cache_dir else None
+    if folder.is_dir():  # build (or find) the cache here, to say what was skipped
+        cache = open_or_build(
+            folder,
+            image_size=image_size,
+            cache_dir=where,
+            progress=CacheBar(image_size),
+        )
+        if cache.built and cache.header["skipped"]:
+            print(
+                f"skipped {cache.header['skipped']} image(s) that cannot be decoded",
+                file=sys.stderr,
+            )
+    return load_data(data, image_size=image_size, cache_dir=where)
 
 
 def cmd_train(args: argparse.Namespace, settings: dict) -> int:
