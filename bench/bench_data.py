@@ -44,6 +44,7 @@ from results_file import commit, machine, write_section  # noqa: E402
 
 WORK = Path(tempfile.gettempdir()) / "gan_bench_data"
 SECTION = "bench_data"
+STAGES = WORK / "stages.json"  # what each stage measured, for --resume
 SIZE, SOURCE_SIZE, BATCH = 128, 256, 64
 TODAY = "2.67 GB peak RSS and 50 s before the first step (4,000 JPEGs at 256 px)"
 
@@ -398,25 +399,42 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--trainer-ab", default=None, help="base commit to compare")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the stages an earlier run measured"
+    )
     args = parser.parse_args()
     fig: dict = {"load": os.getloadavg()}
     t_all = time.perf_counter()
     big = make_folder(args.images)
     small = subset(big, args.small)
     print(f"folders ready ({time.perf_counter() - t_all:.0f} s)", flush=True)
-    fig["build1"] = cold_build(big, 1, WORK / "cold1")
+    saved = STAGES.read_text() if args.resume and STAGES.exists() else "{}"
+    done = json.loads(saved)
+
+    def stage(key, fn, *a):
+        """A measurement, or (with --resume) the one an interrupted run made."""
+        if key not in done:
+            done[key] = fn(*a)
+            STAGES.write_text(json.dumps(done))
+        print(key, done[key], flush=True)
+        return done[key]
+
+    fig["build1"] = stage("build1", cold_build, big, 1, WORK / "cold1")
     shutil.rmtree(WORK / "cold1", ignore_errors=True)
-    fig["build2"] = cold_build(big, 2, None)  # the folder's own .gan_cache
-    print("builds", fig["build1"], fig["build2"], flush=True)
-    cold_build(small, 2, None)
+    # The folder's own .gan_cache, which the runs below use.
+    fig["build2"] = stage("build2", cold_build, big, 2, None)
+    stage("build_small", cold_build, small, 2, None)
     below = 64 << 20  # below both data sizes: streamed
+    # Small batches: the networks' own memory stays small beside the data's, and
+    # the runs stay short on a shared two-core CPU.
     dcgan = {
         "image_size": SIZE,
-        "steps": 3,
+        "steps": 2,
+        "batch_size": 16,
         "sample_every": 10**6,
         "checkpoint_every": 10**6,
     }
-    sg2 = {**dcgan, "batch_size": 8}
+    sg2 = {**dcgan, "batch_size": 4}
     fig["rss_labels"] = {}
     for model, settings in (("dcgan", dcgan), ("stylegan2", sg2)):
         for name, folder, n in (
@@ -424,21 +442,17 @@ def main() -> None:
             ("big", big, args.images),
         ):
             key = f"rss_{model}_{name}"
-            fig[key] = run_child(folder, model, settings, below)
+            fig[key] = stage(key, run_child, folder, model, settings, below)
             batch = settings["batch_size"]
             fig["rss_labels"][key] = (
                 f"{model} {SIZE} px, {n:,} images, batch {batch}, RAM budget "
                 f"{mib(below)} ({fig[key]['streamed']})"
             )
-            print(key, fig[key], flush=True)
-    fig["warm"] = run_child(big, "dcgan", {**dcgan, "steps": 1}, below)
-    fig["feed"] = feed_comparison(
-        big, args.reference if args.reference.exists() else None, args.rounds
-    )
-    print("feed", fig["feed"], flush=True)
+    fig["warm"] = stage("warm", run_child, big, "dcgan", {**dcgan, "steps": 1}, below)
+    reference = args.reference if args.reference.exists() else None
+    fig["feed"] = stage("feed", feed_comparison, big, reference, args.rounds)
     if args.trainer_ab:
-        fig["ab"] = trainer_ab(args.trainer_ab, args.rounds)
-        print("ab", fig["ab"], flush=True)
+        fig["ab"] = stage("ab", trainer_ab, args.trainer_ab, args.rounds)
     fig["load_end"] = os.getloadavg()[0]
     text = section(fig, args)
     print(text)
