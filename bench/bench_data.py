@@ -334,7 +334,7 @@ def section(fig: dict, args) -> str:
         r = fig[key]
         lines.append(f"| peak RSS, {label} | {mib(r['peak_rss'])} |")
     lines.append("")
-    for model in ("dcgan", "stylegan2"):
+    for model in args.models.split(","):
         small, big = fig[f"rss_{model}_small"], fig[f"rss_{model}_big"]
         change = big["peak_rss"] / small["peak_rss"] - 1
         lines.append(
@@ -399,6 +399,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--trainer-ab", default=None, help="base commit to compare")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--models", default="dcgan,stylegan2", help="memory runs")
     parser.add_argument(
         "--resume", action="store_true", help="keep the stages an earlier run measured"
     )
@@ -436,7 +437,8 @@ def main() -> None:
     }
     sg2 = {**dcgan, "batch_size": 4}
     fig["rss_labels"] = {}
-    for model, settings in (("dcgan", dcgan), ("stylegan2", sg2)):
+    runs = {"dcgan": dcgan, "stylegan2": sg2}
+    for model, settings in ((m, runs[m]) for m in args.models.split(",")):
         for name, folder, n in (
             ("small", small, args.small),
             ("big", big, args.images),
