@@ -199,6 +199,42 @@ class InterruptStop:
         signal.signal(signal.SIGINT, self.previous)
 
 
+class CacheBar:
+    """``progress`` of a training-cache build: one line rewritten in place."""
+
+    def __init__(self, image_size: int, stream=None):
+        self.image_size, self.stream = image_size, stream or sys.stderr
+
+    def __call__(self, done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        self.stream.write(
+            f"\rpreparing {self.image_size} px: {done:,} / {total:,}{end}"
+        )
+        self.stream.flush()
+
+
+def load_training_data(data: str, image_size: int, cache_dir: str | None):
+    """The data, a folder through its training cache (built here when missing,
+    with a progress line)."""
+    from gan_core.data.cache import open_or_build
+    from gan_core.data.loading import load_data
+
+    folder, where = Path(data).expanduser(), Path(cache_dir) if cache_dir else None
+    if folder.is_dir():  # build (or find) the cache here, to say what was skipped
+        cache = open_or_build(
+            folder,
+            image_size=image_size,
+            cache_dir=where,
+            progress=CacheBar(image_size),
+        )
+        if cache.built and cache.header["skipped"]:
+            print(
+                f"skipped {cache.header['skipped']} image(s) that cannot be decoded",
+                file=sys.stderr,
+            )
+    return load_data(data, image_size=image_size, cache_dir=where)
+
+
 def cmd_train(args: argparse.Namespace, settings: dict) -> int:
     from gan_core.config import config_from_dict
     from gan_core.registry import get_family
@@ -213,11 +249,12 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
         )
     values.update(settings)
     config = config_from_dict(family.name, values)
+    data = load_training_data(args.data, config.image_size, args.cache_dir)
     stop = InterruptStop()
     try:
         result = train(
             config,
-            data=args.data,
+            data=data,
             out_dir=Path(args.out),
             device=args.device,
             on_event=Progress(quiet=args.quiet),
@@ -336,6 +373,11 @@ def build_parser(model: str | None = None) -> Parser:
     train.add_argument("--preset", default=None, help="quick or quality")
     train.add_argument("--resume", action="store_true", help="continue from latest.pt")
     train.add_argument("--quiet", action="store_true", help="only the progress bar")
+    train.add_argument(
+        "--cache-dir",
+        default=None,
+        help="where a folder's training cache lives (default: FOLDER/.gan_cache)",
+    )
     if model is not None:
         from gan_core.config import config_schema
 

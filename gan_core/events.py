@@ -158,9 +158,21 @@ class RewindEvent(Event):
     reason: str = _f("string", "Why (resume).", "resume")
 
 
+class PreparingEvent(Event):
+    type: ClassVar[str] = "preparing"
+    help: ClassVar[str] = (
+        "Before the run: the dataset's training cache is being built (decoded "
+        "once at this image size, then reused by every run)."
+    )
+    image_size: int = _f("int", "The side in pixels the images are decoded to.")
+    done: int = _f("int", "Images decoded so far.")
+    total: int = _f("int", "Images to decode in all.")
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
+        PreparingEvent,
         StartedEvent,
         StepEvent,
         SampleEvent,

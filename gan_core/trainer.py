@@ -25,7 +25,7 @@ from gan_core.checkpoint import CheckpointError, link_atomic, load_checkpoint
 from gan_core.checkpoint import save_checkpoint as _save_checkpoint
 from gan_core.config import TrainConfig
 from gan_core.data.loading import DataError, DataInfo, data_info, load_data
-from gan_core.data.types import Data, DomainData, PointData
+from gan_core.data.types import Data
 from gan_core.devices import resolve_device
 from gan_core.ema import ema_beta, make_ema, update_ema
 from gan_core.events import (
@@ -39,7 +39,8 @@ from gan_core.events import (
     StepEvent,
     StoppedEvent,
 )
-from gan_core.recipe import Batch, Phase, Recipe
+from gan_core.feed import DataFeed
+from gan_core.recipe import Phase, Recipe
 from gan_core.registry import Family, list_families
 from gan_core.sampling import save_grid, save_points_plot
 
@@ -47,7 +48,6 @@ SAMPLE_IMAGES = 64  # Grid of 8 x 8 for unconditional image families.
 SAMPLE_POINTS = 512  # Generated points per point-data sample event.
 SURFACE_SIZE = 48  # Discriminator surface resolution for point data.
 METRIC_LINES = 2000  # Step lines kept in metrics.jsonl per run (throttled).
-GPU_DATA_BYTES = 2 << 30  # Datasets up to this size move to the GPU whole.
 
 
 class Diverging(RuntimeError):
@@ -92,89 +92,6 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
     if schedule == "cosine":
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, t)))
     return 1.0
-
-
-class DataFeed:
-    """Batches from in-memory tensors in a seeded shuffled order.
-
-    Each epoch is a fresh permutation from the feed's own generator, so the
-    order does not depend on the model's use of the global RNG, and its state
-    (generator, permutation, position) is saved for exact resume.
-    """
-
-    def __init__(
-        self,
-        data: Data,
-        batch_size: int,
-        seed: int,
-        device: torch.device,
-        channels_last: bool,
-    ):
-        self.batch_size, self.device = batch_size, device
-        self.channels_last = channels_last
-        if isinstance(data, PointData):
-            self.streams = [[data.points]]
-        elif isinstance(data, DomainData):
-            self.streams = [[data.a], [data.b]]
-        else:
-            self.streams = [
-                [data.images] + ([data.labels] if data.labels is not None else [])
-            ]
-        self.streams = [[self._place(t) for t in ts] for ts in self.streams]
-        self.kind = data.kind
-        self.gens = [torch.Generator().manual_seed(seed + i) for i in range(2)]
-        self.perms: list[torch.Tensor | None] = [None, None]
-        self.pos = [0, 0]
-        self.images_drawn = 0
-
-    def _place(self, t: torch.Tensor) -> torch.Tensor:
-        if self.device.type != "cpu" and t.numel() * t.element_size() <= GPU_DATA_BYTES:
-            return t.to(self.device)
-        return t.pin_memory() if self.device.type == "cuda" else t
-
-    def _indices(self, i: int, n: int) -> torch.Tensor:
-        bs = self.batch_size
-        if bs > n:  # tiny datasets: draw with replacement
-            return torch.randint(n, (bs,), generator=self.gens[i])
-        if self.perms[i] is None or self.pos[i] + bs > n:
-            self.perms[i], self.pos[i] = torch.randperm(n, generator=self.gens[i]), 0
-        idx = self.perms[i][self.pos[i] : self.pos[i] + bs]
-        self.pos[i] += bs
-        return idx
-
-    def _take(self, tensors: list[torch.Tensor], i: int) -> list[torch.Tensor]:
-        idx = self._indices(i, tensors[0].shape[0]).to(tensors[0].device)
-        out = [
-            t.index_select(0, idx).to(self.device, non_blocking=True) for t in tensors
-        ]
-        if out[0].dim() == 4 and self.channels_last:
-            out[0] = out[0].contiguous(memory_format=torch.channels_last)
-        return out
-
-    def next(self) -> Batch:
-        """The next batch on the device."""
-        self.images_drawn += self.batch_size
-        if self.kind == "domains":
-            (a,), (b,) = self._take(self.streams[0], 0), self._take(self.streams[1], 1)
-            return Batch((a, b))
-        taken = self._take(self.streams[0], 0)
-        return Batch(taken[0], taken[1] if len(taken) > 1 else None)
-
-    def state_dict(self) -> dict:
-        return {
-            "gens": [g.get_state() for g in self.gens],
-            "perms": [
-                p if p is not None else torch.empty(0, dtype=torch.int64)
-                for p in self.perms
-            ],
-            "pos": list(self.pos),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        for g, s in zip(self.gens, state["gens"], strict=True):
-            g.set_state(s)
-        self.perms = [p if p.numel() else None for p in state["perms"]]
-        self.pos = list(state["pos"])
 
 
 def check_data_kind(family: Family, data: Data) -> None:
@@ -657,9 +574,12 @@ def train(
     trainer = Trainer(
         config, loaded, Path(out_dir), torch_device, on_event, should_stop
     )
-    if resume:
-        trainer.restore()
-    return trainer.loop()
+    try:
+        if resume:
+            trainer.restore()
+        return trainer.loop()
+    finally:
+        trainer.feed.close()  # stops a streamed feed's reader thread
 
 
 def count_parameters(net: nn.Module) -> int:

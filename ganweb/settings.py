@@ -262,7 +262,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10)),
         "options": {"queue": "light", "expires": 30},
     },
+    "sweep-data-caches": {
+        "task": "workers.tasks.maintenance.sweep_data_caches",
+        "schedule": 3600.0,
+        "options": {"queue": "light", "expires": 600},
+    },
 }
+# Training caches (decoded uint8 images per dataset and size, under MEDIA_ROOT):
+# built ahead when a dataset becomes ready, and kept under this many bytes in
+# all by an hourly sweep (least recently used go first).
+GAN_DATA_CACHE_AHEAD = os.environ.get("GAN_DATA_CACHE_AHEAD", "1") != "0"
+GAN_DATA_CACHE_MAX_BYTES = int(
+    float(os.environ.get("GAN_DATA_CACHE_MAX_BYTES", 50 << 30))
+)
 # A dataset in processing that shows no sign of life this long lost its worker
 # and is queued again (ganweb/datasets/reclaim.py).
 GAN_DATASET_STALE_SECONDS = float(os.environ.get("GAN_DATASET_STALE_SECONDS", 120))

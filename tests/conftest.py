@@ -118,6 +118,10 @@ def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory)
         GAN_JOB_AUTO_RESUME_AFTER_SECONDS="600",
         # A dataset whose processing worker died is queued again this soon.
         GAN_DATASET_STALE_SECONDS="4",
+        # Training caches are not built ahead for every upload of the suite (on
+        # two cores that would hold up the tests that follow); the cache tests
+        # run that path themselves (tests/ganweb/datasets/test_training_cache).
+        GAN_DATA_CACHE_AHEAD="0",
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="ganweb.settings",
     )

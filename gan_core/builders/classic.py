@@ -104,7 +104,7 @@ def _self_conditioned_gan(config: GANConfig, info: DataInfo, shape, device):
     recipe = assemble(config, G, D, info, device, loss=config.loss, labeler=D.assign)
 
     def fit(data: Data) -> None:
-        rows = data.points if isinstance(data, PointData) else data.images
+        rows = data.points if isinstance(data, PointData) else data.float_images()
         fit_clusters(G, D, rows.flatten(1), config.seed)
 
     recipe.fit = fit

@@ -36,7 +36,7 @@ from gan_core.data.builtin_catalog import (
     SPECS,
     BuiltinSpec,
 )
-from gan_core.data.loading import DataError
+from gan_core.data.errors import DataError
 from gan_core.data.points import make_grid, make_ring
 from gan_core.data.types import DomainData, ImageData, PointData
 

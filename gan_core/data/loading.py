@@ -4,31 +4,39 @@
 ``A/`` and ``B/``: two domains), a CSV of 2D points, ``builtin:<name>``, or an
 already-built ImageData / DomainData / PointData. Images are resized (shorter
 side) and centre-cropped to the requested size; grayscale is detected when every
-image is single-channel. Decoded folders are cached per process, keyed by the
-files' names, sizes and modification times.
+image is single-channel. A folder is decoded once per size into its training
+cache (gan_core.data.cache) and read from there by every later process.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
-import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image, ImageOps
 
-from gan_core.data.types import Data, DomainData, ImageData, PointData
+from gan_core.data.cache import (
+    MIN_IMAGES,
+    CacheFile,
+    Progress,
+    open_cache,
+    open_or_build,
+)
+from gan_core.data.errors import DataError
+from gan_core.data.streamed import StreamedImages
+from gan_core.data.types import (
+    Data,
+    DomainData,
+    ImageData,
+    PointData,
+    tensor_fingerprint,
+)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-MIN_IMAGES = 2
 BUILTIN_PREFIX = "builtin:"
-
-
-class DataError(ValueError):
-    """The data cannot be used: missing, empty, unreadable or the wrong kind."""
+__all__ = ["DataError", "DataInfo", "data_info", "load_data", "tensor_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -68,19 +76,6 @@ class DataInfo:
         )
 
 
-def tensor_fingerprint(*tensors: torch.Tensor | None) -> str:
-    """A short content hash of tensors (shape, dtype and bytes)."""
-    h = hashlib.sha256()
-    for t in tensors:
-        if t is None:
-            h.update(b"none")
-            continue
-        t = t.detach().cpu().contiguous()
-        h.update(f"{tuple(t.shape)}{t.dtype}".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
 def data_info(data: Data) -> DataInfo:
     """The DataInfo of a loaded dataset (fingerprint computed when missing)."""
     if isinstance(data, PointData):
@@ -95,110 +90,86 @@ def data_info(data: Data) -> DataInfo:
     )
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name[0] == "."
+def data_ram_bytes() -> int:
+    """How much of a dataset may sit in RAM: GAN_DATA_RAM_BYTES, else half of
+    the memory available now (beyond it, images are streamed from the cache)."""
+    value = os.environ.get("GAN_DATA_RAM_BYTES", "").strip()
+    if value:
+        try:
+            return int(float(value))
+        except ValueError as exc:
+            raise DataError(f"GAN_DATA_RAM_BYTES must be bytes, got {value!r}") from exc
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // 2
+    except OSError:
+        pass
+    return 2 << 30
+
+
+def _held(cache: CacheFile, name: str, ram_bytes: int):
+    """The array in RAM when it fits the budget, else streamed from the file."""
+    if cache.nbytes(name) <= ram_bytes:
+        return torch.from_numpy(cache.read_all(name))
+    return StreamedImages(cache, name)
+
+
+def data_from_cache(cache: CacheFile, ram_bytes: int) -> ImageData | DomainData:
+    """The dataset a cache holds: uint8 images in RAM or streamed, labels in RAM."""
+    if cache.kind == "domains":
+        budget_a = min(ram_bytes, cache.nbytes("a") + cache.nbytes("b"))
+        a = _held(cache, "a", budget_a)
+        b = _held(cache, "b", budget_a - cache.nbytes("a") if torch.is_tensor(a) else 0)
+        return DomainData(a, b, fingerprint=cache.fingerprint)
+    labels = cache.labels()
+    return ImageData(
+        _held(cache, "images", ram_bytes),
+        torch.from_numpy(labels) if labels is not None else None,
+        cache.class_names,
+        fingerprint=cache.fingerprint,
     )
 
 
-def _decode(path: Path, size: int, mode: str) -> np.ndarray:
-    """One image as uint8 [H, W, C], resized on the shorter side then centre-cropped."""
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img).convert(mode)
-            img = ImageOps.fit(img, (size, size), Image.Resampling.BICUBIC)
-            arr = np.asarray(img, dtype=np.uint8)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from exc
-    return arr[:, :, None] if arr.ndim == 2 else arr
-
-
-def _is_gray(path: Path) -> bool:
-    try:
-        with Image.open(path) as img:
-            return img.mode in ("1", "L", "LA", "I", "I;16", "F")
-    except OSError as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from exc
-
-
-def _to_tensor(arrays: list[np.ndarray]) -> torch.Tensor:
-    """uint8 [H, W, C] arrays -> float32 [N, C, H, W] in [-1, 1]."""
-    stacked = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
-    return stacked.float().div_(127.5).sub_(1.0).contiguous()
-
-
-def _decode_all(files: list[Path], size: int, channels: int | None) -> torch.Tensor:
-    if channels is None:
-        channels = 1 if all(_is_gray(p) for p in files) else 3
-    mode = "L" if channels == 1 else "RGB"
-    return _to_tensor([_decode(p, size, mode) for p in files])
-
-
-def _folder_key(folder: Path) -> tuple:
-    """Names, sizes and modification times of everything under ``folder``."""
-    return tuple(
-        (str(p.relative_to(folder)), st.st_size, st.st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and (st := p.stat())
-    )
-
-
-def _check_count(n: int, where: Path) -> None:
-    if n < MIN_IMAGES:
-        raise DataError(
-            f"too few images in {where}: found {n}, need at least {MIN_IMAGES}"
-        )
-
-
-@functools.lru_cache(maxsize=4)
-def _load_folder_cached(
-    folder: str, size: int, channels: int | None, key: tuple
-) -> ImageData | DomainData:
-    root = Path(folder)
-    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and p.name[0] != ".")
-    names = [p.name for p in subdirs]
-    if set(names) >= {"A", "B"} and not _image_files(root):
-        a_files, b_files = _image_files(root / "A"), _image_files(root / "B")
-        _check_count(len(a_files), root / "A")
-        _check_count(len(b_files), root / "B")
-        if channels is None:
-            gray = all(_is_gray(p) for p in a_files + b_files)
-            channels = 1 if gray else 3
-        a = _decode_all(a_files, size, channels)
-        b = _decode_all(b_files, size, channels)
-        return DomainData(a, b, fingerprint=tensor_fingerprint(a, b))
-    classes = [(p.name, _image_files(p)) for p in subdirs]
-    classes = [(name, files) for name, files in classes if files]
-    if classes and not _image_files(root):
-        files = [f for _, files in classes for f in files]
-        _check_count(len(files), root)
-        labels = torch.tensor(
-            [i for i, (_, fs) in enumerate(classes) for _ in fs], dtype=torch.int64
-        )
-        images = _decode_all(files, size, channels)
-        return ImageData(
-            images,
-            labels,
-            tuple(name for name, _ in classes),
-            fingerprint=tensor_fingerprint(images, labels),
-        )
-    files = _image_files(root)
-    _check_count(len(files), root)
-    images = _decode_all(files, size, channels)
-    return ImageData(images, fingerprint=tensor_fingerprint(images))
+@functools.lru_cache(maxsize=2)
+def _from_cache_file(path: str, mtime_ns: int, ram_bytes: int):
+    cache = open_cache(Path(path))
+    if cache is None:
+        raise DataError(f"the training cache {path} is gone or incomplete")
+    return data_from_cache(cache, ram_bytes)
 
 
 def load_image_folder(
-    folder: Path, image_size: int, channels: int | None = None
+    folder: Path,
+    image_size: int,
+    channels: int | None = None,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    ram_bytes: int | None = None,
 ) -> ImageData | DomainData:
-    """Decode a folder once (flat, class subfolders, or A/ and B/) into tensors."""
+    """A folder (flat, class subfolders, or A/ and B/) through its training cache.
+
+    The cache is built first when missing (``progress(done, total)`` follows
+    it); the images stay uint8, in RAM up to ``ram_bytes`` (default
+    data_ram_bytes()), else streamed. Loaded sets are kept per process.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"data folder not found: {folder}")
-    key = _folder_key(folder)
-    return _load_folder_cached(str(folder.resolve()), image_size, channels, key)
+    cache = open_or_build(
+        folder,
+        image_size=image_size,
+        channels=channels,
+        cache_dir=cache_dir,
+        workers=workers,
+        progress=progress,
+    )
+    budget = data_ram_bytes() if ram_bytes is None else ram_bytes
+    mtime = cache.path.stat().st_mtime_ns if cache.built else 0
+    return _from_cache_file(str(cache.path), mtime, budget)
 
 
 def load_points_csv(path: Path) -> PointData:
@@ -224,11 +195,17 @@ def load_points_csv(path: Path) -> PointData:
 
 
 def load_data(
-    data: str | Path | Data, *, image_size: int, channels: int | None = None
+    data: str | Path | Data,
+    *,
+    image_size: int,
+    channels: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> Data:
-    """The dataset for ``data`` (see module docstring), decoded into tensors.
+    """The dataset for ``data`` (see module docstring).
 
-    Raises DataError with a one-line reason when it cannot be used.
+    cache_dir and progress apply to folders (see load_image_folder). Raises
+    DataError with a one-line reason when it cannot be used.
     """
     if isinstance(data, ImageData | DomainData | PointData):
         return data
@@ -248,4 +225,6 @@ def load_data(
         if not path.is_file():
             raise DataError(f"points file not found: {path}")
         return load_points_csv(path)
-    return load_image_folder(path, image_size, channels)
+    return load_image_folder(
+        path, image_size, channels, cache_dir=cache_dir, progress=progress
+    )

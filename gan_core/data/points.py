@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from gan_core.data.loading import DataError, tensor_fingerprint
-from gan_core.data.types import PointData
+from gan_core.data.errors import DataError
+from gan_core.data.types import PointData, tensor_fingerprint
 
 MIN_POINTS = 2
 

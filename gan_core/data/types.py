@@ -1,25 +1,64 @@
-"""In-memory dataset containers shared by the loaders, the trainer and evaluation.
+"""Dataset containers shared by the loaders, the trainer and evaluation.
 
 Every loader decodes once into one of these, so the training loop indexes tensors
 instead of decoding files on each step (data loading must never stall a step).
+Images from a folder stay uint8 (from the training cache, gan_core.data.cache)
+until they reach the device; built-in and synthetic sets are float already.
+``as_float`` turns either into float32 in [-1, 1].
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
+
+
+class ImageRows(Protocol):
+    """Images read on demand (gan_core.data.streamed.StreamedImages)."""
+
+    shape: tuple[int, ...]
+    nbytes: int
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, indices) -> torch.Tensor: ...
+
+    def load(self) -> torch.Tensor: ...
+
+
+def as_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float32 [-1, 1] (x / 127.5 - 1); float passes through."""
+    if images.dtype == torch.uint8:
+        return images.float().div_(127.5).sub_(1.0)
+    return images
+
+
+def tensor_fingerprint(*tensors: torch.Tensor | None) -> str:
+    """A short content hash of tensors (shape, dtype and bytes)."""
+    h = hashlib.sha256()
+    for t in tensors:
+        if t is None:
+            h.update(b"none")
+            continue
+        t = t.detach().cpu().contiguous()
+        h.update(f"{tuple(t.shape)}{t.dtype}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class ImageData:
     """Images as one tensor, optionally labelled by class.
 
-    images: float32 (N, C, H, W) in [-1, 1], C is 1 (grayscale) or 3 (RGB).
+    images: (N, C, H, W), C is 1 (grayscale) or 3 (RGB): float32 in [-1, 1],
+        uint8 (a folder's cache, in RAM), or ImageRows (streamed from the cache).
     labels: int64 (N,) class indices into ``class_names``, or None (unconditional).
     """
 
-    images: torch.Tensor
+    images: torch.Tensor | ImageRows
     labels: torch.Tensor | None = None
     class_names: tuple[str, ...] = ()
     fingerprint: str = ""
@@ -43,16 +82,20 @@ class ImageData:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
+    def float_images(self) -> torch.Tensor:
+        """Every image as float32 in [-1, 1] (all in memory: for small uses)."""
+        return as_float(_in_memory(self.images))
+
 
 @dataclass(frozen=True)
 class DomainData:
     """Two unpaired image domains for translation (CycleGAN): ``A/`` and ``B/``.
 
-    a, b: float32 (N_a, C, H, W) and (N_b, C, H, W) in [-1, 1].
+    a, b: (N_a, C, H, W) and (N_b, C, H, W), as ImageData.images.
     """
 
-    a: torch.Tensor
-    b: torch.Tensor
+    a: torch.Tensor | ImageRows
+    b: torch.Tensor | ImageRows
     fingerprint: str = ""
 
     kind = "domains"
@@ -89,3 +132,7 @@ class PointData:
 
 
 Data = ImageData | DomainData | PointData
+
+
+def _in_memory(images: torch.Tensor | ImageRows) -> torch.Tensor:
+    return images if isinstance(images, torch.Tensor) else images.load()

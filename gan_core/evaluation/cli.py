@@ -274,7 +274,9 @@ def _image_report(
 def _real_subset(real, n: int, seed: int) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed)
     pick = torch.randperm(len(real), generator=gen)[: min(n, len(real))]
-    return real.images[pick]
+    from gan_core.data.types import as_float
+
+    return as_float(real.images[pick])  # a folder's cache is uint8
 
 
 def _feature_scores(real, fake, classifier: str, seed: int) -> dict:

@@ -141,18 +141,22 @@ def job_run(*, job_id: int, worker: str, device: str, device_label: str = "") ->
     return outcome
 
 
-def _training_data(job: Job, config):
-    """What the trainer takes as ``data``: a built-in name, or the upload loaded
+def _training_data(job: Job, config, forwarder):
+    """What the trainer takes as ``data``: a built-in name, or the upload through
+    its training cache (built first when missing, each step on the job's page)
     with its real class names (folders on disk are numbered, names are ours)."""
     if job.dataset is None:
         return job.data_ref
     import dataclasses
 
-    from gan_core.data.loading import load_data
-    from ganweb.datasets.services import dataset_training_path
+    from gan_core.events import PreparingEvent
+    from ganweb.datasets.training_cache import dataset_cache_load
 
-    data = load_data(
-        dataset_training_path(dataset=job.dataset), image_size=config.image_size
+    def preparing(done: int, total: int) -> None:
+        forwarder(PreparingEvent(image_size=config.image_size, done=done, total=total))
+
+    data = dataset_cache_load(
+        dataset=job.dataset, image_size=config.image_size, also=preparing
     )
     names = (job.dataset.stats or {}).get("class_names") or []
     if getattr(data, "labels", None) is not None and len(names) == data.num_classes:
@@ -177,7 +181,7 @@ def _train(job: Job, device: str, stop: StopSignal) -> str:
         config = config_from_dict(job.family, job.config)
         result = train(
             config,
-            data=_training_data(job, config),
+            data=_training_data(job, config, forwarder),
             out_dir=out_dir,
             device=device,
             on_event=forwarder,

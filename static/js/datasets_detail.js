@@ -1,5 +1,6 @@
 // Dataset page: follow the processing state live over /ws/datasets/<id>/ (or by
-// polling the API when the socket cannot open), reload when it settles.
+// polling the API when the socket cannot open), reload when it settles; once
+// ready, show the training caches being built ("preparing 128 px: 3,400 / 20,000").
 (function () {
   "use strict";
   const script = document.getElementById("dataset-state-event");
@@ -9,10 +10,25 @@
   const bar = document.getElementById("dataset-progress");
   const errorBox = document.getElementById("dataset-error");
   const socketState = document.getElementById("socket-state");
+  const cacheLine = document.getElementById("dataset-cache");
   const settled = (state) => state === "ready" || state === "failed";
-  if (settled(current.state)) return;
+  if (current.state === "failed") return;
+  const preparing = new Map();  // image size -> line
+
+  function showCache(event) {
+    const n = (x) => Number(x || 0).toLocaleString("en");
+    if (event.state === "building") {
+      preparing.set(event.image_size, `preparing ${event.image_size} px: ${n(event.done)} / ${n(event.total)}`);
+    } else if (event.state === "failed") {
+      preparing.set(event.image_size, `${event.image_size} px not prepared: ${event.error}`);
+    } else {
+      preparing.delete(event.image_size);
+    }
+    cacheLine.textContent = [...preparing.values()].join(" · ");
+  }
 
   function show(event) {
+    if (event.type === "dataset.cache") { showCache(event); return; }
     if (event.type !== "dataset.state") return;
     stateBadge.textContent = event.state;
     stateBadge.className = "state state-" + event.state;
@@ -40,7 +56,7 @@
     const socket = new WebSocket(scheme + window.location.host + "/ws/datasets/" + current.id + "/");
     socket.onopen = () => { socketState.textContent = "live"; };
     socket.onmessage = (message) => show(JSON.parse(message.data));
-    socket.onclose = () => { if (!settled(current.state)) poll(); };
+    socket.onclose = () => { if (!settled(current.state)) poll(); else socketState.textContent = ""; };
   } catch (e) {
     poll();
   }

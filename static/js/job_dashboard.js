@@ -46,6 +46,7 @@
     $("job-speed").textContent = job.images_per_sec ? `${job.images_per_sec.toFixed(1)} img/s` : "";
     $("job-eta").textContent = job.state === "running" && job.eta_seconds != null ? `ETA ${fmtSeconds(job.eta_seconds)}` : "";
     $("job-error").textContent = job.error || "";
+    $("job-preparing").textContent = job.preparing || "";
     const adaP = (job.metrics || {}).ada_p;
     $("job-ada").textContent = typeof adaP === "number" ? `ADA p ${adaP.toFixed(3)}` : "";
     $("job-queue").textContent = job.state === "queued" && job.queue_position
@@ -112,7 +113,15 @@
       event.samples.forEach((sample) => addSample(sample, true));
       timeline.set(event.checkpoints || [], job.promoted_step);
     },
-    started(event) { job.state = "running"; job.total_steps = event.total_steps; job.device = event.device; },
+    preparing(event) {
+      job.preparing = event.done < event.total
+        ? `Preparing ${event.image_size} px: ${event.done.toLocaleString("en")} / ${event.total.toLocaleString("en")}`
+        : "";
+    },
+    started(event) {
+      job.state = "running"; job.total_steps = event.total_steps; job.device = event.device;
+      job.preparing = "";
+    },
     step(event) {
       const values = { d_real: event.d_real, d_fake: event.d_fake, ...(event.extras || {}) };
       Object.entries(event.losses || {}).forEach(([k, v]) => { values[`loss_${k}`] = v; });

@@ -16,12 +16,13 @@ def _write(folder, n, size=(12, 10), mode="RGB", value=128):
         )
 
 
-def test_flat_folder_is_unconditional_resized_and_in_range(tmp_path):
+def test_flat_folder_is_unconditional_resized_and_kept_uint8(tmp_path):
     _write(tmp_path, 3, value=253)
     data = load_data(tmp_path, image_size=8)
     assert data.kind == "images" and data.images.shape == (3, 3, 8, 8)
-    assert data.images.min() >= -1 and data.images.max() <= 1
-    assert data.images[2].max() == pytest.approx(1.0)
+    assert data.images.dtype == torch.uint8 and data.images[2].max() == 255
+    floats = data.float_images()
+    assert floats.min() >= -1 and floats[2].max() == pytest.approx(1.0)
 
 
 def test_class_subfolders_give_labels_in_name_order(tmp_path):

@@ -45,6 +45,7 @@ def test_point_fields_of_sample_events_appear_only_when_set():
 def test_schema_describes_every_event_type_for_the_javascript():
     schema = event_schema()
     assert set(schema) == {
+        "preparing",
         "started",
         "step",
         "sample",

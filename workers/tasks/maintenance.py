@@ -31,3 +31,11 @@ def send_unsent_jobs() -> int:
     from ganweb.jobs.services import jobs_send_unsent
 
     return jobs_send_unsent()
+
+
+@shared_task(name="workers.tasks.maintenance.sweep_data_caches")
+def sweep_data_caches() -> int:
+    """Training caches beyond GAN_DATA_CACHE_MAX_BYTES go, least recently used."""
+    from ganweb.datasets.training_cache import caches_sweep
+
+    return caches_sweep()
