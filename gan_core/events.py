@@ -158,6 +158,7 @@ class RewindEvent(Event):
     reason: str = _f("string", "Why (resume).", "resume")
 
 
+@dataclass(frozen=True)
 class PreparingEvent(Event):
     type: ClassVar[str] = "preparing"
     help: ClassVar[str] = (
