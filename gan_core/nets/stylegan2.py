@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from gan_core.checkpoint import CheckpointError
 from gan_core.nets.equalized import EqualConv2d, EqualLinear, lrelu, minibatch_stddev
 from gan_core.nets.resample import make_filter, upfirdn2d, upsample2d
 
@@ -37,7 +38,7 @@ CONV_CLAMP = 256.0  # stylegan2-ada-pytorch train.py: conv_clamp = 256.
 RESAMPLING_KEY = "fir_resampling"
 
 
-class OldResamplingError(ValueError):
+class OldResamplingError(CheckpointError):
     """Weights saved by the bilinear networks, before FIR resampling."""
 
 
