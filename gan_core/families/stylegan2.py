@@ -184,12 +184,12 @@ FAMILIES = [
                 "checkpoint_every": 1000,
             },
             # stylegan2-ada's "paper256" configuration (train.py cfg_specs:
-            # mb 64, mbstd 8, fmaps 0.5, lrate 0.0025, gamma 1, ema 20 kimg
-            # without ramp-up, map 8).
+            # kimg 25000, mb 64, mbstd 8, fmaps 0.5, lrate 0.0025, gamma 1,
+            # ema 20 kimg without ramp-up, map 8).
             "quality": {
                 "image_size": 256,
                 "batch_size": 64,
-                "steps": 100000,
+                "steps": 25_000_000 // 64,
                 "channel_base": 16384,
                 "lr_g": 0.0025,
                 "lr_d": 0.0025,

@@ -97,6 +97,7 @@ def test_quality_preset_is_paper256():
         16384,
     )
     assert (config.lr_g, config.lr_d, config.r1_gamma) == (0.0025, 0.0025, 1.0)
+    assert config.steps * config.batch_size == 25_000_000  # kimg 25000
     assert (config.ema_kimg, config.ema_rampup, config.mapping_layers) == (
         20.0,
         0.0,
