@@ -223,16 +223,18 @@ def main() -> None:
             f"{r['ours']:.3f} ({olo:.3f}-{ohi:.3f}) | "
             f"{r['reference']:.3f} ({rlo:.3f}-{rhi:.3f}) | {ratio:.2f} |"
         )
-        print(lines[-1], flush=True)
         if "ops" in r:
             notes.append(f"- {size} px, ours: {r['ops']['ours']}")
             notes.append(f"- {size} px, reference: {r['ops']['reference']}")
-    if notes:
-        lines += ["", "Self CPU time by op in one unit (profiler):", *notes]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section(SECTION, text)
+        # Written after every size, so a long run keeps what it measured.
+        text = "\n".join(
+            lines
+            + (["", "Self CPU time by op in one unit (profiler):"] + notes)
+            * bool(notes)
+        )
+        print(text, flush=True)
+        if not args.no_write:
+            write_section(SECTION, text)
 
 
 if __name__ == "__main__":
