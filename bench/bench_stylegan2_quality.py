@@ -75,7 +75,7 @@ def run(label: str, code: Path, seeds: int, steps: int, n: int) -> None:
         print(f"{label} seed {seed}: {steps} steps in {seconds:.0f} s", flush=True)
 
 
-def report(labels: list[str], write: bool) -> None:
+def report(labels: list[str], write: bool, note: str) -> None:
     """classifier-FID of every saved run, by this checkout's evaluation code."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
@@ -104,7 +104,8 @@ def report(labels: list[str], write: bool) -> None:
         f"steps of batch 16, {len(rows[0][4])} seeds; classifier-FID (NOT "
         f"Inception FID) of n = {n_used} EMA samples against {n_used} real digits.",
         "",
-        "| code | classifier-FID mean (min-max) | per seed | s per run |",
+        *([note, ""] if note else []),
+        "| code | classifier-FID mean (min-max) | per seed | wall s per run |",
         "|---|---|---|---|",
     ]
     for label, mean, lo, hi, fids, sec in rows:
@@ -126,10 +127,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--report", nargs="+", metavar="LABEL")
+    parser.add_argument("--note", default="", help="a line saying what each label is")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if args.report:
-        report(args.report, not args.no_write)
+        report(args.report, not args.no_write, args.note)
     else:
         run(args.label, args.code.resolve(), args.seeds, args.steps, args.n)
 
