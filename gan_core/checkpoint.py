@@ -3,7 +3,8 @@ torch file, written atomically and read with ``weights_only=True`` so a file
 can never run code when loaded.
 
 Payload keys (format 1): format, version, family, config, step, nets, ema,
-optimizers, scaler, state, rng, data (DataInfo.to_dict()).
+optimizers, scalers (one per optimizer; older files: one shared scaler),
+state, rng, data (DataInfo.to_dict()).
 """
 
 from __future__ import annotations

@@ -81,6 +81,21 @@ class TrainConfig:
         min=0.0,
         max=0.99999,
     )
+    ema_kimg: float = setting(
+        0.0,
+        "Half-life of the generator's moving average in thousands of images "
+        "(stylegan2-ada's ema_kimg): the decay then follows the batch size; "
+        "0 = use the fixed per-step decay ema.",
+        min=0.0,
+        max=1e5,
+    )
+    ema_rampup: float = setting(
+        0.0,
+        "With ema_kimg: the half-life is at most this share of the images seen "
+        "so far (stylegan2-ada's ema_rampup; 0 = no ramp-up).",
+        min=0.0,
+        max=1.0,
+    )
     grad_clip: float = setting(
         0.0, "Clip each network's gradient norm to this (0 = off).", min=0.0, max=1e6
     )

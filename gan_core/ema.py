@@ -23,6 +23,19 @@ def ema_beta(decay: float, step: int) -> float:
     return min(decay, (1 + step) / (10 + step))
 
 
+def ema_beta_for_images(
+    ema_kimg: float, rampup: float, cur_nimg: int, batch_size: int
+) -> float:
+    """The decay that gives the average a half-life of ``ema_kimg`` thousand
+    images whatever the batch (stylegan2-ada-pytorch's training loop): with a
+    ramp-up (> 0) the half-life is at most ``rampup`` of the images seen so far,
+    so the first step copies the weights. beta = 0.5 ** (batch / half-life)."""
+    ema_nimg = ema_kimg * 1000
+    if rampup > 0:
+        ema_nimg = min(ema_nimg, cur_nimg * rampup)
+    return 0.5 ** (batch_size / max(ema_nimg, 1e-8))
+
+
 @torch.no_grad()
 def update_ema(ema: nn.Module, net: nn.Module, beta: float) -> None:
     """ema <- beta * ema + (1 - beta) * net for parameters; buffers (BatchNorm

@@ -27,7 +27,7 @@ from gan_core.config import TrainConfig
 from gan_core.data.loading import DataError, DataInfo, data_info, load_data
 from gan_core.data.types import Data
 from gan_core.devices import resolve_device
-from gan_core.ema import ema_beta, make_ema, update_ema
+from gan_core.ema import ema_beta, ema_beta_for_images, make_ema, update_ema
 from gan_core.events import (
     CheckpointEvent,
     Event,
@@ -161,7 +161,7 @@ class Trainer:
         if self.recipe.fit is not None:
             self.recipe.fit(self.data)
         gen = self.recipe.nets[self.recipe.generator]
-        self.ema = make_ema(gen) if c.ema > 0 else None
+        self.ema = make_ema(gen) if c.ema > 0 or c.ema_kimg > 0 else None
         if self.ema is not None and self.recipe.on_ema is not None:
             self.recipe.on_ema(self.ema)
         if c.compile:
@@ -170,9 +170,13 @@ class Trainer:
         for opt in self.recipe.optimizers.values():
             for group in opt.param_groups:
                 group.setdefault("initial_lr", group["lr"])
-        self.scaler = torch.amp.GradScaler(
-            "cuda", enabled=c.precision == "fp16" and self.device.type == "cuda"
-        )
+        # One loss scale per optimizer: G's and D's gradients overflow at
+        # different scales, and a skipped D step must not shrink G's scale.
+        fp16 = c.precision == "fp16" and self.device.type == "cuda"
+        self.scalers = {
+            name: torch.amp.GradScaler("cuda", enabled=fp16)
+            for name in self.recipe.optimizers
+        }
         self.feed = DataFeed(
             self.data, c.batch_size, c.seed, self.device, self.channels_last
         )
@@ -226,7 +230,7 @@ class Trainer:
             "nets": {k: net.state_dict() for k, net in r.nets.items()},
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "optimizers": {k: opt.state_dict() for k, opt in r.optimizers.items()},
-            "scaler": self.scaler.state_dict(),
+            "scalers": {k: s.state_dict() for k, s in self.scalers.items()},
             "state": {k: obj.state_dict() for k, obj in r.state.items()},
             "rng": rng,
             "data": self.info.to_dict(),
@@ -275,7 +279,10 @@ class Trainer:
                 obj.load_state_dict(p["state"][k])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{path} does not fit this model: {exc}") from exc
-        self.scaler.load_state_dict(p["scaler"])
+        # Checkpoints before per-optimizer scalers hold one shared "scaler".
+        scalers = p.get("scalers") or {k: p["scaler"] for k in self.scalers}
+        for k, scaler in self.scalers.items():
+            scaler.load_state_dict(scalers[k])
         torch.set_rng_state(p["rng"]["torch"].cpu())
         random.setstate(_as_tuple(p["rng"]["python"]))
         if "cuda" in p["rng"] and self.device.type == "cuda":
@@ -392,6 +399,7 @@ class Trainer:
 
     def run_phase(self, phase: Phase, stats: dict) -> None:
         opt = self.recipe.optimizers[phase.optimizer]
+        scaler = self.scalers[phase.optimizer]
         self._set_trainable(phase.optimizer)
         opt.zero_grad(set_to_none=True)
         if phase.name == "D_main":
@@ -404,17 +412,17 @@ class Trainer:
         limit = self.config.loss_limit
         if limit > 0 and abs(value) > limit:
             raise Diverging(f"{phase.name} loss exploded to {value:.3g}")
-        self.scaler.scale(loss).backward()
+        scaler.scale(loss).backward()
         if self.config.grad_clip > 0:
-            self.scaler.unscale_(opt)
+            scaler.unscale_(opt)
             norm = torch.nn.utils.clip_grad_norm_(
                 list(self._params(phase.optimizer)), self.config.grad_clip
             )
-            if not torch.isfinite(norm).item() and not self.scaler.is_enabled():
+            if not torch.isfinite(norm).item() and not scaler.is_enabled():
                 raise Diverging(f"{phase.name} gradient norm is {norm.item()}")
             figures[f"grad_norm_{phase.optimizer}"] = norm.item()
-        self.scaler.step(opt)
-        self.scaler.update()
+        scaler.step(opt)
+        scaler.update()
         if phase.after is not None:
             phase.after()
         stats.update(figures)
@@ -435,9 +443,18 @@ class Trainer:
                 for _ in range(phase.repeats):
                     self.run_phase(phase, stats)
         if self.ema is not None:
-            update_ema(self.ema, r.nets[r.generator], ema_beta(c.ema, self.step))
+            update_ema(self.ema, r.nets[r.generator], self._ema_beta())
         self.step += 1
         return stats, extras
+
+    def _ema_beta(self) -> float:
+        """This step's EMA decay: by half-life in images when ema_kimg > 0
+        (stylegan2-ada-pytorch), else the fixed per-step decay ``ema``."""
+        c = self.config
+        if c.ema_kimg > 0:
+            seen = self.step * c.batch_size  # images before this step's update
+            return ema_beta_for_images(c.ema_kimg, c.ema_rampup, seen, c.batch_size)
+        return ema_beta(c.ema, self.step)
 
     def step_event(self, stats: dict, extras: dict, rate: float, eta) -> StepEvent:
         losses = {k[5:]: v for k, v in stats.items() if k.startswith("loss_")}

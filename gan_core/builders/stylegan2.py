@@ -29,6 +29,7 @@ def build_stylegan2(config: StyleGAN2Config, info: DataInfo, device) -> Recipe:
         mapping_lr_mul=config.mapping_lr_mul,
         channel_base=config.channel_base,
         channel_max=config.channel_max,
+        conv_clamp=config.conv_clamp or None,
     ).to(device)
     D = StyleDiscriminator(
         image_size=info.image_size,
@@ -37,6 +38,7 @@ def build_stylegan2(config: StyleGAN2Config, info: DataInfo, device) -> Recipe:
         channel_base=config.channel_base,
         channel_max=config.channel_max,
         mbstd_group=config.mbstd_group,
+        conv_clamp=config.conv_clamp or None,
     ).to(device)
     loss = StyleGAN2Loss(
         G,

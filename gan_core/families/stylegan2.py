@@ -2,8 +2,9 @@
 
 Networks from gan_core.nets.stylegan2, the phased loss from
 gan_core.losses.stylegan2 (non-saturating logistic loss, lazy R1 every 16 steps,
-lazy path length every 4, style mixing 0.9), the trainer's generator EMA, and
-the classic families' DiffAugment when ``augment`` is set.
+lazy path length every 4, style mixing 0.9), the trainer's generator EMA with
+a half-life in images (ema_kimg 10, ramp-up 0.05, as stylegan2-ada-pytorch's
+training loop), and the classic families' DiffAugment when ``augment`` is set.
 """
 
 from __future__ import annotations
@@ -62,10 +63,19 @@ class StyleGAN2Config(TrainConfig):
     conditional: bool = setting(
         False, "Condition on class labels (class subfolders); projection D."
     )
-    # Half-life of 10k images at batch 32 (stylegan2-ada ema_kimg = 10).
-    ema: float = setting(0.998, "Decay of the generator's moving average used for "
-                         "samples (0 turns it off).", min=0.0,
-                         max=0.99999)  # fmt: skip
+    ema: float = setting(0.0, "Fixed per-step decay of the generator's moving "
+                         "average, used only when ema_kimg is 0 (both 0: no "
+                         "average).", min=0.0, max=0.99999)  # fmt: skip
+    # stylegan2-ada-pytorch training_loop defaults: ema_kimg 10, ema_rampup 0.05.
+    ema_kimg: float = setting(10.0, "Half-life of the generator's moving average "
+                              "in thousands of images (0 = use ema).", min=0.0,
+                              max=1e5)  # fmt: skip
+    ema_rampup: float = setting(0.05, "The half-life is at most this share of the "
+                                "images seen so far (0 = no ramp-up).", min=0.0,
+                                max=1.0)  # fmt: skip
+    conv_clamp: float = setting(256.0, "Clamp convolution activations to +-this "
+                                "(stylegan2-ada's conv_clamp; keeps fp16 finite; "
+                                "0 = off).", min=0.0, max=1e6)  # fmt: skip
 
     ada: str = ada_setting()
     ada_target: float = ada_target_setting()
@@ -108,13 +118,20 @@ FAMILIES = [
                 "sample_every": 250,
                 "checkpoint_every": 1000,
             },
-            # stylegan2-ada's "paper256" configuration.
+            # stylegan2-ada's "paper256" configuration (train.py cfg_specs:
+            # kimg 25000, mb 64, mbstd 8, fmaps 0.5, lrate 0.0025, gamma 1,
+            # ema 20 kimg without ramp-up, map 8).
             "quality": {
                 "image_size": 256,
                 "batch_size": 64,
-                "steps": 100000,
+                "steps": 25_000_000 // 64,
                 "channel_base": 16384,
+                "lr_g": 0.0025,
+                "lr_d": 0.0025,
+                "mbstd_group": 8,
                 "r1_gamma": 1.0,
+                "ema_kimg": 20.0,
+                "ema_rampup": 0.0,
                 "sample_every": 1000,
                 "checkpoint_every": 5000,
             },

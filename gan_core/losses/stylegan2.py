@@ -50,8 +50,10 @@ class PathLengthRegularizer(nn.Module):
         )
         lengths = grad.square().sum(dim=2).mean(dim=1).sqrt()  # [N]
         with torch.no_grad():
-            self.pl_mean.copy_(self.pl_mean.lerp(lengths.mean(), self.decay))
-        return (lengths - self.pl_mean).square()
+            # fp32 whatever the autocast dtype of the lengths (bf16, fp16).
+            batch_mean = lengths.detach().float().mean()
+            self.pl_mean.copy_(self.pl_mean.lerp(batch_mean, self.decay))
+        return (lengths.float() - self.pl_mean).square()
 
 
 def lazy_due(step: int, interval: int) -> bool:
@@ -122,19 +124,20 @@ class StyleGAN2Loss(nn.Module):
             img = self.augment(img)
         return self.D[0](img, c)
 
-    def generate_ws(
-        self, z: torch.Tensor, c: torch.Tensor | None, update_w_avg: bool = False
-    ) -> torch.Tensor:
+    def generate_ws(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         """Map z to ws with style-mixing regularization: with probability p, the
-        layers from a random cutoff on take the styles of a second latent."""
+        layers from a random cutoff on take the styles of a second latent.
+
+        A training-mode G tracks w_avg here, in every phase, as the reference's
+        run_G does; the mixing latent does not count (skip_w_avg_update)."""
         G = self.G[0]
-        ws = G.mapping(z, c, update_w_avg=update_w_avg)
+        ws = G.mapping(z, c)
         if (
             self.style_mixing_prob > 0
             and torch.rand([]).item() < self.style_mixing_prob
         ):
             cutoff = int(torch.randint(1, ws.shape[1], []).item())
-            ws2 = G.mapping(torch.randn_like(z), c)
+            ws2 = G.mapping(torch.randn_like(z), c, update_w_avg=False)
             ws = torch.cat([ws[:, :cutoff], ws2[:, cutoff:]], dim=1)
         return ws
 
@@ -152,7 +155,7 @@ class StyleGAN2Loss(nn.Module):
         G, n = self.G[0], real.shape[0]
         labels = labels if self.conditional else None
         if phase == "G_main":
-            ws = self.generate_ws(self._latents(n, real), labels, update_w_avg=True)
+            ws = self.generate_ws(self._latents(n, real), labels)
             fake_logits = self._disc(G.synthesis(ws), labels)
             loss = ns_g_loss(fake_logits)
             return loss, {"loss_g": loss.item()}

@@ -8,11 +8,15 @@ the "skip" output architecture (figure 7b: each resolution adds its toRGB output
 to the upsampled image so far). Discriminator: the "residual" architecture
 (figure 7c) with minibatch standard deviation before the 4x4 epilogue.
 
-Simplifications against the official code, chosen for clarity and CPU speed:
-bilinear resampling stands in for the [1, 3, 3, 1] FIR filter (2x bilinear
-upsampling is that filter with edge padding), the discriminator downsamples by
-average pooling before its stride-free convolution, and there is no activation
-clamping (it only matters for fp16).
+Resampling is the paper's (appendix B) and the reference's
+(NVlabs/stylegan2-ada-pytorch, ``conv2d_resample``): the generator's upsampling
+convolutions are transposed (stride 2) convolutions followed by the [1, 3, 3, 1]
+FIR filter, the skip image is upsampled with that filter, and the discriminator
+blurs with it before each stride-2 convolution, on the main path and the skip.
+Activations are clamped to +-256 (``conv_clamp``, scaled by the layer's gain),
+as the reference's train.py does for every configuration so fp16 cannot
+overflow. Simplification: the reference's fused per-sample-weight path is not
+used; modulation scales the input instead (the same function).
 """
 
 from __future__ import annotations
@@ -23,9 +27,39 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from gan_core.checkpoint import CheckpointError
 from gan_core.nets.equalized import EqualConv2d, EqualLinear, lrelu, minibatch_stddev
+from gan_core.nets.resample import make_filter, upfirdn2d, upsample2d
 
 NOISE_MODES = ("random", "const", "none")
+CONV_CLAMP = 256.0  # stylegan2-ada-pytorch train.py: conv_clamp = 256.
+# A state-dict key only FIR-resampling networks have: checkpoints without it
+# come from the bilinear networks, whose weights draw other images here.
+RESAMPLING_KEY = "fir_resampling"
+
+
+class OldResamplingError(CheckpointError):
+    """Weights saved by the bilinear networks, before FIR resampling."""
+
+
+def clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
+    """Clamp to [-limit, limit] (the reference's bias_act clamp); None: no-op."""
+    return x if limit is None else x.clamp(-limit, limit)
+
+
+def _require_fir_marker(state_dict, prefix, *args) -> None:
+    if prefix + RESAMPLING_KEY not in state_dict:
+        raise OldResamplingError(
+            "this StyleGAN2 checkpoint predates FIR resampling (its networks "
+            "upsampled bilinearly); its weights would draw different images "
+            "now, so retrain it"
+        )
+
+
+def mark_fir_resampling(net: nn.Module) -> None:
+    """Give ``net`` the resampling marker and refuse state dicts without it."""
+    net.register_buffer(RESAMPLING_KEY, torch.ones([]))
+    net._register_load_state_dict_pre_hook(_require_fir_marker)
 
 
 def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -121,7 +155,7 @@ class MappingNetwork(nn.Module):
         z: torch.Tensor,  # [N, z_dim] latents.
         c: torch.Tensor | None = None,  # [N] int64 class labels, when conditional.
         truncation_psi: float = 1.0,  # 1 = no truncation, 0 = the mean w.
-        update_w_avg: bool = False,  # Fold this batch into the tracked mean w?
+        update_w_avg: bool | None = None,  # Track the mean w? None: if training.
     ) -> torch.Tensor:  # [N, num_ws, w_dim]
         x = normalize_2nd_moment(z)
         if self.embed is not None:
@@ -131,14 +165,15 @@ class MappingNetwork(nn.Module):
             x = torch.cat([x, normalize_2nd_moment(self.embed(onehot))], dim=1)
         for layer in self.layers:
             x = layer(x)
-        if update_w_avg:
+        # The reference tracks w_avg at every training-mode call (G main, path
+        # length and D's fakes), in fp32 whatever autocast makes of x.
+        if self.training if update_w_avg is None else update_w_avg:
             with torch.no_grad():
-                self.w_avg.copy_(
-                    x.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta)
-                )
+                batch_mean = x.detach().float().mean(dim=0)
+                self.w_avg.copy_(batch_mean.lerp(self.w_avg, self.w_avg_beta))
         if truncation_psi != 1.0:
             # Truncation in W (StyleGAN section 3.3): w' = w_avg + psi (w - w_avg).
-            x = self.w_avg.lerp(x, truncation_psi)
+            x = self.w_avg.to(x.dtype).lerp(x, truncation_psi)
         return x.unsqueeze(1).repeat(1, self.num_ws, 1)
 
 
@@ -149,6 +184,8 @@ class ModulatedConv2d(nn.Module):
     sqrt(sum_ik w'_ijk^2 + eps), so unit-variance inputs give unit-variance
     outputs. Computed "non-fused" (scale the input, share one conv, scale the
     output), which is the same maths as per-sample weights and faster in batch.
+    ``up``: a stride-2 transposed convolution, then the FIR filter (gain 4),
+    as the reference's conv2d_resample with up=2.
     """
 
     def __init__(
@@ -158,7 +195,7 @@ class ModulatedConv2d(nn.Module):
         kernel_size: int,  # Square kernel size.
         w_dim: int,  # Style size.
         demodulate: bool = True,  # Normalize output variance (eq. 3)?
-        up: bool = False,  # Upsample 2x before the conv?
+        up: bool = False,  # Upsample 2x (transposed conv + FIR filter)?
     ):
         super().__init__()
         # Styles start at one (bias_init=1) so modulation starts as the identity.
@@ -168,14 +205,16 @@ class ModulatedConv2d(nn.Module):
         )
         self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)
         self.demodulate, self.up, self.padding = demodulate, up, kernel_size // 2
+        self.register_buffer("resample_filter", make_filter(), persistent=False)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # [N, in]
-        if self.up:
-            x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
         weight = self.weight * self.weight_gain
         x = x * styles[:, :, None, None]
-        x = F.conv2d(x, weight, padding=self.padding)
+        if self.up:
+            x = self._conv_up(x, weight.to(x.dtype))
+        else:
+            x = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
         if self.demodulate:
             # sigma_j = sqrt(sum_{i,k} (s_i w_ijk)^2): eq. 3 for every sample.
             w2 = weight.square().sum(dim=(2, 3))  # [out, in]
@@ -183,14 +222,31 @@ class ModulatedConv2d(nn.Module):
             x = x * dcoefs[:, :, None, None]
         return x
 
+    def _conv_up(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        # [N, in, H, W] -> [N, out, 2H + k - 2, ...] -> FIR -> [N, out, 2H, 2W];
+        # the paddings are conv2d_resample's for up=2 with this kernel size.
+        k, f = weight.shape[-1], self.resample_filter
+        x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+        p0 = self.padding + (f.numel() + 1) // 2 - (k - 1)
+        p1 = self.padding + (f.numel() - 2) // 2 - (k - 2)
+        return upfirdn2d(x, f, padding=(p0, p1, p0, p1), gain=4.0)
+
 
 class SynthesisLayer(nn.Module):
     """Modulated conv + per-pixel noise with learned strength + bias + lrelu."""
 
-    def __init__(self, in_ch: int, out_ch: int, w_dim: int, resolution: int, up: bool):
+    def __init__(
+        self,
+        in_ch: int,  # Input channels.
+        out_ch: int,  # Output channels.
+        w_dim: int,  # Style size.
+        resolution: int,  # Output side.
+        up: bool,  # First layer of a block: upsample 2x.
+        conv_clamp: float | None = CONV_CLAMP,  # Activation clamp (None: off).
+    ):
         super().__init__()
         self.conv = ModulatedConv2d(in_ch, out_ch, 3, w_dim, demodulate=True, up=up)
-        self.resolution = resolution
+        self.resolution, self.conv_clamp = resolution, conv_clamp
         # Learned noise strength starts at zero (official initialization).
         self.noise_strength = nn.Parameter(torch.zeros([]))
         # Fixed noise image for reproducible sampling (noise_mode="const").
@@ -207,19 +263,21 @@ class SynthesisLayer(nn.Module):
             x = x + noise.to(x.dtype) * self.noise_strength
         elif noise_mode == "const":
             x = x + self.noise_const.to(x.dtype) * self.noise_strength
-        return lrelu(x + self.bias[None, :, None, None])
+        return clamp(lrelu(x + self.bias[None, :, None, None]), self.conv_clamp)
 
 
 class ToRGB(nn.Module):
     """Modulated 1x1 conv without demodulation, linear output (figure 7b)."""
 
-    def __init__(self, in_ch: int, out_ch: int, w_dim: int):
+    def __init__(self, in_ch: int, out_ch: int, w_dim: int, conv_clamp: float | None):
         super().__init__()
         self.conv = ModulatedConv2d(in_ch, out_ch, 1, w_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(out_ch))
+        self.conv_clamp = conv_clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return self.conv(x, w) + self.bias[None, :, None, None]
+        x = self.conv(x, w) + self.bias[None, :, None, None]
+        return clamp(x, self.conv_clamp)
 
 
 def sg2_channels(res: int, channel_base: int, channel_max: int) -> int:
@@ -237,19 +295,24 @@ class SynthesisNetwork(nn.Module):
         channels: int,  # Image channels.
         channel_base: int,  # Feature maps are channel_base / res ...
         channel_max: int,  # ... capped at channel_max.
+        conv_clamp: float | None = CONV_CLAMP,  # Activation clamp (None: off).
     ):
         super().__init__()
         self.image_size, self.channels = image_size, channels
         self.num_ws = num_ws_for(image_size)
         resolutions = [2**i for i in range(2, log2_size(image_size) + 1)]
         ch = {r: sg2_channels(r, channel_base, channel_max) for r in resolutions}
+        cc = conv_clamp
         self.const = nn.Parameter(torch.randn(ch[4], 4, 4))
-        self.layers = nn.ModuleList([SynthesisLayer(ch[4], ch[4], w_dim, 4, up=False)])
-        self.to_rgb = nn.ModuleList([ToRGB(ch[4], channels, w_dim)])
+        self.layers = nn.ModuleList(
+            [SynthesisLayer(ch[4], ch[4], w_dim, 4, up=False, conv_clamp=cc)]
+        )
+        self.to_rgb = nn.ModuleList([ToRGB(ch[4], channels, w_dim, cc)])
         for r in resolutions[1:]:
-            self.layers.append(SynthesisLayer(ch[r // 2], ch[r], w_dim, r, up=True))
-            self.layers.append(SynthesisLayer(ch[r], ch[r], w_dim, r, up=False))
-            self.to_rgb.append(ToRGB(ch[r], channels, w_dim))
+            self.layers.append(SynthesisLayer(ch[r // 2], ch[r], w_dim, r, True, cc))
+            self.layers.append(SynthesisLayer(ch[r], ch[r], w_dim, r, False, cc))
+            self.to_rgb.append(ToRGB(ch[r], channels, w_dim, cc))
+        self.register_buffer("resample_filter", make_filter(), persistent=False)
 
     def forward(
         self,
@@ -265,9 +328,7 @@ class SynthesisNetwork(nn.Module):
             i = 2 * k - 1  # The first of this resolution's two w indices.
             x = self.layers[i](x, ws[:, i], noise_mode)
             x = self.layers[i + 1](x, ws[:, i + 1], noise_mode)
-            img = F.interpolate(
-                img, scale_factor=2.0, mode="bilinear", align_corners=False
-            )
+            img = upsample2d(img, self.resample_filter)
             # Skip architecture: every resolution adds its own RGB contribution; the
             # toRGB of a block shares its w with the next block's first conv.
             img = img + self.to_rgb[k](x, ws[:, i + 2])
@@ -289,12 +350,13 @@ class StyleGenerator(nn.Module):
         channel_base: int = 32768,  # Config F: 32768 / res feature maps ...
         channel_max: int = 512,  # ... capped at 512.
         w_avg_beta: float = 0.995,  # Decay of the tracked mean w.
+        conv_clamp: float | None = CONV_CLAMP,  # Activation clamp (None: off).
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.image_size = z_dim, w_dim, image_size
         self.channels, self.num_classes = channels, num_classes
         self.synthesis = SynthesisNetwork(
-            w_dim, image_size, channels, channel_base, channel_max
+            w_dim, image_size, channels, channel_base, channel_max, conv_clamp
         )
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(
@@ -306,6 +368,7 @@ class StyleGenerator(nn.Module):
             lr_mul=mapping_lr_mul,
             w_avg_beta=w_avg_beta,
         )
+        mark_fir_resampling(self)
 
     def forward(
         self,
@@ -318,19 +381,61 @@ class StyleGenerator(nn.Module):
         return self.synthesis(ws, noise_mode=noise_mode)
 
 
-class DiscriminatorBlock(nn.Module):
-    """Residual block (figure 7c): two 3x3 convs and a 1x1 skip, halving the size."""
+class Conv2dLayer(EqualConv2d):
+    """EqualConv2d with the reference's clamp and, with ``down``, its FIR blur
+    before a stride-2 convolution (conv2d_resample with down=2)."""
 
-    def __init__(self, in_ch: int, out_ch: int):
-        super().__init__()
-        self.conv0 = EqualConv2d(in_ch, in_ch, 3, activation=True)
-        self.conv1 = EqualConv2d(in_ch, out_ch, 3, activation=True)
-        self.skip = EqualConv2d(in_ch, out_ch, 1, bias=False)
+    def __init__(
+        self,
+        in_channels: int,  # Input channels.
+        out_channels: int,  # Output channels.
+        kernel_size: int,  # Square kernel size.
+        bias: bool = True,  # Add a learned bias?
+        activation: bool = False,  # Apply the scaled leaky ReLU?
+        down: bool = False,  # Halve the size (FIR blur, then stride 2)?
+        conv_clamp: float | None = CONV_CLAMP,  # Activation clamp (None: off).
+    ):
+        super().__init__(
+            in_channels, out_channels, kernel_size, bias=bias, activation=activation
+        )
+        self.down, self.conv_clamp = down, conv_clamp
+        self.register_buffer("resample_filter", make_filter(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.skip(F.avg_pool2d(x, 2))
-        x = self.conv1(F.avg_pool2d(self.conv0(x), 2))
-        # Sum scaled by 1/sqrt(2) so the residual sum keeps unit variance.
+        if not self.down:
+            return clamp(super().forward(x), self.conv_clamp)
+        weight = (self.weight * self.weight_gain).to(x.dtype)
+        bias = self.bias.to(x.dtype) if self.bias is not None else None
+        f, k = self.resample_filter, weight.shape[-1]
+        p0 = self.padding + (f.numel() - 1) // 2
+        p1 = self.padding + (f.numel() - 2) // 2
+        if k == 1:  # 1x1: decimate while filtering, then the cheap conv.
+            x = upfirdn2d(x, f, down=2, padding=(p0, p1, p0, p1))
+            x = F.conv2d(x, weight, bias)
+        else:
+            x = upfirdn2d(x, f, padding=(p0, p1, p0, p1))
+            x = F.conv2d(x, weight, bias, stride=2)
+        return clamp(lrelu(x) if self.activation else x, self.conv_clamp)
+
+
+class DiscriminatorBlock(nn.Module):
+    """Residual block (figure 7c): two 3x3 convs and a 1x1 skip, halving the size
+    by FIR blur and stride 2 on both paths."""
+
+    def __init__(self, in_ch: int, out_ch: int, conv_clamp: float | None):
+        super().__init__()
+        cc = conv_clamp
+        self.conv0 = Conv2dLayer(in_ch, in_ch, 3, activation=True, conv_clamp=cc)
+        self.conv1 = Conv2dLayer(
+            in_ch, out_ch, 3, activation=True, down=True, conv_clamp=cc
+        )
+        self.skip = Conv2dLayer(in_ch, out_ch, 1, bias=False, down=True, conv_clamp=cc)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.skip(x)
+        x = self.conv1(self.conv0(x))
+        # Sum scaled by 1/sqrt(2) so the residual sum keeps unit variance (the
+        # reference's gain; clamping before the scale is its clamp * gain).
         return (x + y) * math.sqrt(0.5)
 
 
@@ -345,6 +450,7 @@ class StyleDiscriminator(nn.Module):
         channel_base: int = 32768,  # Feature maps are channel_base / res ...
         channel_max: int = 512,  # ... capped at channel_max.
         mbstd_group: int = 4,  # Minibatch std group size.
+        conv_clamp: float | None = CONV_CLAMP,  # Activation clamp (None: off).
     ):
         super().__init__()
         self.image_size, self.num_classes, self.mbstd_group = (
@@ -354,17 +460,21 @@ class StyleDiscriminator(nn.Module):
         )
         resolutions = [2**i for i in range(log2_size(image_size), 2, -1)]  # R .. 8
         ch = {r: sg2_channels(r, channel_base, channel_max) for r in resolutions + [4]}
-        self.from_rgb = EqualConv2d(channels, ch[image_size], 1, activation=True)
+        cc = conv_clamp
+        self.from_rgb = Conv2dLayer(
+            channels, ch[image_size], 1, activation=True, conv_clamp=cc
+        )
         self.blocks = nn.ModuleList(
-            DiscriminatorBlock(ch[r], ch[r // 2]) for r in resolutions
+            DiscriminatorBlock(ch[r], ch[r // 2], cc) for r in resolutions
         )
         c4 = ch[4]
-        self.conv = EqualConv2d(c4 + 1, c4, 3, activation=True)
+        self.conv = Conv2dLayer(c4 + 1, c4, 3, activation=True, conv_clamp=cc)
         self.fc = EqualLinear(c4 * 16, c4, activation=True)
         cmap_dim = c4 if num_classes > 0 else 1
         self.out = EqualLinear(c4, cmap_dim)
         # Projection discriminator (Miyato & Koyama 2018): score = <phi(x), e(c)>.
         self.embed = EqualLinear(num_classes, cmap_dim) if num_classes > 0 else None
+        mark_fir_resampling(self)
 
     def forward(
         self,

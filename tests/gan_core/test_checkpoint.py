@@ -43,3 +43,27 @@ def test_pickled_code_never_runs_on_load(tmp_path, capsys):
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
     assert "code ran" not in capsys.readouterr().out
+
+
+def test_checkpoint_with_one_shared_grad_scaler_still_resumes(tmp_path, tiny_images):
+    """Files written before the per-optimizer scalers keep working."""
+    from gan_core.checkpoint import load_checkpoint
+    from gan_core.config import config_from_dict
+    from gan_core.trainer import train
+
+    settings = dict(
+        image_size=8, batch_size=4, z_dim=8, g_channels=4, d_channels=4, steps=2
+    )
+    config = config_from_dict("dcgan", settings)
+    first = train(config, data=tiny_images, out_dir=tmp_path, device="cpu")
+    payload = load_checkpoint(first.checkpoint)
+    payload["scaler"] = payload.pop("scalers")["G"]
+    for key in ("ema_kimg", "ema_rampup"):
+        payload["config"].pop(key)
+    save_checkpoint(tmp_path / "checkpoints/latest.pt", payload)
+    more = train(
+        config.replace(steps=4), data=tiny_images, out_dir=tmp_path, device="cpu",
+        resume=True,
+    )  # fmt: skip
+    assert more.status == "finished" and more.step == 4
+    assert set(load_checkpoint(more.checkpoint)["scalers"]) == {"G", "D"}

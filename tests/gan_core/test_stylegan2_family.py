@@ -100,3 +100,59 @@ def test_images_per_second_counts_the_real_images_d_sees(tmp_path):
     )  # fmt: skip
     critic.loop()
     assert critic.images_seen == 3 * 5 * 4  # five critic batches per step
+
+
+def test_quality_preset_is_paper256():
+    preset = get_family("stylegan2").presets["quality"]
+    config = config_from_dict("stylegan2", preset)
+    # stylegan2-ada-pytorch train.py, cfg_specs["paper256"].
+    assert (config.batch_size, config.mbstd_group, config.channel_base) == (
+        64,
+        8,
+        16384,
+    )
+    assert (config.lr_g, config.lr_d, config.r1_gamma) == (0.0025, 0.0025, 1.0)
+    assert config.steps * config.batch_size == 25_000_000  # kimg 25000
+    assert (config.ema_kimg, config.ema_rampup, config.mapping_layers) == (
+        20.0,
+        0.0,
+        8,
+    )
+
+
+def _as_bilinear_era(payload: dict) -> dict:
+    """The payload as the networks before FIR resampling saved it: no marker,
+    one shared grad scaler, the per-step ema setting."""
+    old = dict(payload)
+    old["nets"] = {
+        k: {n: t for n, t in sd.items() if n != "fir_resampling"}
+        for k, sd in payload["nets"].items()
+    }
+    old["ema"] = {n: t for n, t in payload["ema"].items() if n != "fir_resampling"}
+    old["scaler"] = next(iter(payload["scalers"].values()))
+    del old["scalers"]
+    config = dict(payload["config"], ema=0.998)
+    for key in ("ema_kimg", "ema_rampup", "conv_clamp"):
+        config.pop(key)
+    old["config"] = config
+    return old
+
+
+def test_checkpoint_of_the_bilinear_networks_is_refused_with_a_clear_message(
+    tmp_path,
+):
+    from gan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from gan_core.sampling import load_generator
+    from gan_core.trainer import train
+
+    data = shapes_data(16)
+    config = config_from_dict("stylegan2", {**TINY, "steps": 2})
+    result = train(config, data=data, out_dir=tmp_path, device="cpu")
+    old = _as_bilinear_era(load_checkpoint(result.checkpoint))
+    save_checkpoint(result.checkpoint, old)
+    save_checkpoint(tmp_path / "checkpoints/latest.pt", old)
+    with pytest.raises(CheckpointError, match="predates FIR resampling"):
+        load_generator(result.checkpoint)
+    with pytest.raises(CheckpointError, match="predates FIR resampling"):
+        train(config.replace(steps=4), data=data, out_dir=tmp_path, device="cpu",
+              resume=True)  # fmt: skip

@@ -1,0 +1,140 @@
+"""StyleGAN2 quality before and after a code change: classifier-FID on MNIST.
+
+Trains the ``stylegan2`` family (the quick preset's widths) on builtin:mnist at
+32 px for a fixed number of steps and seeds, with the gan_core of ``--code``
+(default: this checkout), and saves ``--n`` samples of the EMA generator per
+seed. ``--report`` then scores every saved run with THIS checkout's
+classifier-FID (``--n`` generated against ``--n`` real digits; NOT Inception
+FID) so two code trees are compared by one metric, one n, one step count, and
+rewrites its section of bench/RESULTS.md.
+
+    python bench/bench_stylegan2_quality.py --label old --code /tmp/old_tree
+    python bench/bench_stylegan2_quality.py --label new
+    python bench/bench_stylegan2_quality.py --report old new
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "bench_stylegan2_quality"
+RUNS = Path(tempfile.gettempdir()) / "sg2_quality_runs"
+# The quick preset's networks; settings both code trees understand.
+SETTINGS = {
+    "image_size": 32,
+    "batch_size": 16,
+    "z_dim": 128,
+    "w_dim": 128,
+    "channel_base": 1024,
+    "channel_max": 64,
+    "r1_gamma": 0.01,
+    "sample_every": 10**6,
+    "checkpoint_every": 10**6,
+}
+
+
+def run(label: str, code: Path, seeds: int, steps: int, n: int) -> None:
+    """Train one model per seed with the gan_core under ``code``; save samples."""
+    sys.path.insert(0, str(code))
+    import torch
+
+    from gan_core.config import config_from_dict
+    from gan_core.sampling import load_generator
+    from gan_core.trainer import train
+
+    torch.set_num_threads(1)
+    out = RUNS / label
+    out.mkdir(parents=True, exist_ok=True)
+    for seed in range(seeds):
+        config = config_from_dict(
+            "stylegan2", {**SETTINGS, "steps": steps, "seed": seed}
+        )
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            result = train(
+                config, data="builtin:mnist", out_dir=Path(tmp), device="cpu"
+            )
+            handle = load_generator(result.checkpoint)
+            gen = torch.Generator().manual_seed(10_000 + seed)
+            z = torch.randn(n, handle.z_dim, generator=gen)
+            with torch.no_grad():
+                images = torch.cat(
+                    [handle.generate(handle.net, zz, None) for zz in z.split(250)]
+                ).clamp(-1, 1)
+        seconds = time.perf_counter() - t0
+        torch.save(
+            {"images": images, "seconds": seconds, "steps": steps, "seed": seed},
+            out / f"seed{seed}.pt",
+        )
+        print(f"{label} seed {seed}: {steps} steps in {seconds:.0f} s", flush=True)
+
+
+def report(labels: list[str], write: bool, note: str) -> None:
+    """classifier-FID of every saved run, by this checkout's evaluation code."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import torch
+    from results_file import commit, machine, write_section
+
+    from gan_core.data.loading import load_data
+    from gan_core.evaluation.fid import classifier_fid
+
+    rows, n_used, steps_used = [], None, None
+    for label in labels:
+        fids, secs = [], []
+        for path in sorted((RUNS / label).glob("seed*.pt")):
+            saved = torch.load(path, weights_only=True)
+            images = saved["images"]
+            n_used, steps_used = len(images), saved["steps"]
+            real = load_data("builtin:mnist", image_size=32).images
+            pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
+            fids.append(classifier_fid(real[pick[: len(images)]].float(), images))
+            secs.append(saved["seconds"])
+        mean = statistics.fmean(fids)
+        rows.append((label, mean, min(fids), max(fids), fids, statistics.fmean(secs)))
+    lines = [
+        f"Machine: {machine()} (shared with other jobs); code measured: {commit()}.",
+        f"stylegan2 on builtin:mnist at 32 px, quick-preset widths, {steps_used} "
+        f"steps of batch 16, {len(rows[0][4])} seeds; classifier-FID (NOT "
+        f"Inception FID) of n = {n_used} EMA samples against {n_used} real digits.",
+        "",
+        *([note, ""] if note else []),
+        "| code | classifier-FID mean (min-max) | per seed | wall s per run |",
+        "|---|---|---|---|",
+    ]
+    for label, mean, lo, hi, fids, sec in rows:
+        per = ", ".join(f"{f:.2f}" for f in fids)
+        lines.append(
+            f"| {label} | {mean:.2f} ({lo:.2f}-{hi:.2f}) | {per} | {sec:.0f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        write_section(SECTION, text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", default="new")
+    parser.add_argument("--code", type=Path, default=ROOT)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--report", nargs="+", metavar="LABEL")
+    parser.add_argument("--note", default="", help="a line saying what each label is")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    if args.report:
+        report(args.report, not args.no_write, args.note)
+    else:
+        run(args.label, args.code.resolve(), args.seeds, args.steps, args.n)
+
+
+if __name__ == "__main__":
+    main()

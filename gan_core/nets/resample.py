@@ -1,0 +1,79 @@
+"""FIR resampling (upfirdn2d) in plain PyTorch, as StyleGAN2 defines it.
+
+Karras et al. 2020 (StyleGAN2, appendix B) resample with the separable
+[1, 3, 3, 1] binomial filter (Zhang 2019, "Making Convolutional Networks
+Shift-Invariant Again"): upsampling inserts zeros and low-passes with it (gain
+4 keeps the mean), downsampling low-passes and keeps every second pixel. Here
+that is one function, ``upfirdn2d``: upsample by zero insertion, pad (or crop,
+for negative padding), convolve with the filter, downsample, with the paddings
+stylegan2-ada-pytorch's ``upsample2d``/``downsample2d`` use, so every output
+pixel sits where the reference puts it. Depthwise ``F.conv2d`` only: no custom
+CUDA kernel to build, so it runs wherever PyTorch does.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+BINOMIAL_TAPS = (1.0, 3.0, 3.0, 1.0)
+
+
+def make_filter(taps=BINOMIAL_TAPS) -> torch.Tensor:
+    """The 1-D filter ``taps`` normalized once to sum 1 (float32, [K]).
+
+    Applied along both axes it is the outer product taps^T taps / sum^2.
+    """
+    f = torch.as_tensor(taps, dtype=torch.float32)
+    if f.ndim != 1 or f.numel() < 1:
+        raise ValueError("filter taps must be a non-empty 1-D sequence")
+    return f / f.sum()
+
+
+def _fir(x: torch.Tensor, f: torch.Tensor, gain: float, down: int) -> torch.Tensor:
+    """Convolve each channel with the separable filter f (true convolution)."""
+    c = x.shape[1]
+    taps = (f * gain**0.5).flip(0).to(x.dtype)  # half the gain on each axis
+    k = taps.numel()
+    wx = taps.view(1, 1, 1, k).expand(c, 1, 1, k)
+    wy = taps.view(1, 1, k, 1).expand(c, 1, k, 1)
+    x = F.conv2d(x, wx, groups=c, stride=(1, down))
+    return F.conv2d(x, wy, groups=c, stride=(down, 1))
+
+
+def upfirdn2d(
+    x: torch.Tensor,  # [N, C, H, W]
+    f: torch.Tensor,  # [K] separable filter (make_filter).
+    up: int = 1,  # Zero-insertion upsampling factor.
+    down: int = 1,  # Decimation factor after filtering.
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0),  # x0, x1, y0, y1.
+    gain: float = 1.0,  # Overall gain of the 2-D filter.
+) -> torch.Tensor:
+    """Upsample, pad, FIR-filter and downsample ``x``; negative padding crops.
+
+    Output side: (H * up + y0 + y1 - K) // down + 1 (likewise for W).
+    """
+    n, c, h, w = x.shape
+    if up > 1:
+        x = x.reshape(n, c, h, 1, w, 1)
+        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
+        x = x.reshape(n, c, h * up, w * up)
+    x0, x1, y0, y1 = padding
+    x = F.pad(x, [max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)])
+    hh, ww = x.shape[2], x.shape[3]
+    x = x[:, :, max(-y0, 0) : hh - max(-y1, 0), max(-x0, 0) : ww - max(-x1, 0)]
+    return _fir(x, f, gain, down)
+
+
+def upsample2d(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    """2x upsampling with the FIR filter (the reference's upsample2d, gain 4)."""
+    k = f.numel()
+    p0, p1 = (k + 1) // 2, (k - 2) // 2
+    return upfirdn2d(x, f, up=2, padding=(p0, p1, p0, p1), gain=4.0)
+
+
+def downsample2d(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    """2x downsampling with the FIR filter (the reference's downsample2d)."""
+    k = f.numel()
+    p0, p1 = (k - 1) // 2, (k - 2) // 2
+    return upfirdn2d(x, f, down=2, padding=(p0, p1, p0, p1))
