@@ -46,7 +46,7 @@ def redis_stopped(stack):
 
 @pytest.fixture(scope="module")
 def sweeper(own_stack):
-    """A light worker with Celery beat, as `make run` has: the periodic sweeps."""
+    """A light worker and Celery beat, as `make run` has: the periodic sweeps."""
     env = dict(
         own_stack.env, GAN_LOST_JOB_SWEEP_SECONDS="1", GAN_JOB_RESEND_AFTER_SECONDS="2"
     )
@@ -56,12 +56,15 @@ def sweeper(own_stack):
         queues="light",
         device="cpu",
         log_dir=own_stack.log_dir,
-        beat_schedule=own_stack.log_dir / "sweeper-beat-schedule",
+    )
+    beat = devstack.start_beat(
+        env, own_stack.log_dir / "sweeper-beat-schedule", own_stack.log_dir
     )
     try:
         devstack.wait_for_worker(env, "light-sweeper")
         yield worker
     finally:
+        beat.stop(timeout=10)
         worker.stop(timeout=10)
 
 
