@@ -27,6 +27,7 @@ from gan_core.config import TrainConfig
 from gan_core.data.loading import DataError, DataInfo, data_info, load_data
 from gan_core.data.types import Data
 from gan_core.devices import resolve_device
+from gan_core.eager_optim import keep_dynamo_unloaded
 from gan_core.ema import ema_beta, make_ema, update_ema
 from gan_core.events import (
     CheckpointEvent,
@@ -42,10 +43,11 @@ from gan_core.events import (
 from gan_core.feed import DataFeed
 from gan_core.recipe import Phase, Recipe
 from gan_core.registry import Family, list_families
-from gan_core.sampling import save_grid, save_points_plot
+from gan_core.sampling import generate_in_chunks, save_grid, save_points_plot
 
 SAMPLE_IMAGES = 64  # Grid of 8 x 8 for unconditional image families.
 SAMPLE_POINTS = 512  # Generated points per point-data sample event.
+SAMPLE_CHUNK = 16  # Sample rows generated at once (bounds the grid's memory).
 SURFACE_SIZE = 48  # Discriminator surface resolution for point data.
 METRIC_LINES = 2000  # Step lines kept in metrics.jsonl per run (throttled).
 
@@ -151,6 +153,8 @@ class Trainer:
 
     def _build(self) -> None:
         c = self.config
+        if not c.compile:
+            keep_dynamo_unloaded()  # torch.optim would import it (~2 s)
         torch.manual_seed(c.seed)
         random.seed(c.seed)
         self.recipe: Recipe = self.family.build(c, self.info, self.device)
@@ -315,7 +319,9 @@ class Trainer:
         was_training = net.training
         net.eval()
         with autocast(self.device, self.config.precision):
-            out = r.generate(net, self.fixed_z, self.fixed_labels).float()
+            out = generate_in_chunks(
+                r.generate, net, self.fixed_z, self.fixed_labels, SAMPLE_CHUNK
+            ).float()
         net.train(was_training)
         path = self.sample_dir / f"step_{self.step:07d}.png"
         if self.images:
