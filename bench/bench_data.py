@@ -17,7 +17,7 @@ hard-linked subset, then measures:
 
     .venv/bin/python bench/bench_data.py [--images 20000] [--small 5000]
         [--reference /work/.mirror/NVlabs+stylegan2-ada-pytorch/repo]
-        [--trainer-ab 290a453] [--no-write]
+        [--trainer-ab 290a453] [--no-write] [--resume [--redo warm,rss_dcgan_big]]
 """
 
 from __future__ import annotations
@@ -403,6 +403,11 @@ def main() -> None:
     parser.add_argument(
         "--resume", action="store_true", help="keep the stages an earlier run measured"
     )
+    parser.add_argument(
+        "--redo",
+        default="",
+        help="with --resume: stages to measure again (comma-separated keys)",
+    )
     args = parser.parse_args()
     fig: dict = {"load": os.getloadavg()}
     t_all = time.perf_counter()
@@ -411,11 +416,16 @@ def main() -> None:
     print(f"folders ready ({time.perf_counter() - t_all:.0f} s)", flush=True)
     saved = STAGES.read_text() if args.resume and STAGES.exists() else "{}"
     done = json.loads(saved)
+    for key in filter(None, args.redo.split(",")):
+        done.pop(key, None)
 
     def stage(key, fn, *a):
         """A measurement, or (with --resume) the one an interrupted run made."""
         if key not in done:
+            load = os.getloadavg()[0]
             done[key] = fn(*a)
+            if isinstance(done[key], dict):  # the load it was measured under
+                done[key]["load"] = [load, os.getloadavg()[0]]
             STAGES.write_text(json.dumps(done))
         print(key, done[key], flush=True)
         return done[key]

@@ -217,7 +217,7 @@ def load_training_data(data: str, image_size: int, cache_dir: str | None):
     """The data, a folder through its training cache (built here when missing,
     with a progress line)."""
     from gan_core.data.cache import open_or_build
-    from gan_core.data.loading import load_data
+    from gan_core.data.loading import load_data, load_opened_cache
 
     folder, where = Path(data).expanduser(), Path(cache_dir) if cache_dir else None
     if folder.is_dir():  # build (or find) the cache here, to say what was skipped
@@ -232,6 +232,7 @@ def load_training_data(data: str, image_size: int, cache_dir: str | None):
                 f"skipped {cache.header['skipped']} image(s) that cannot be decoded",
                 file=sys.stderr,
             )
+        return load_opened_cache(cache)  # opened once: no second listing
     return load_data(data, image_size=image_size, cache_dir=where)
 
 

@@ -25,6 +25,25 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return x.to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
+def generate_in_chunks(generate, net, z, labels, chunk: int) -> torch.Tensor:
+    """``generate(net, z, labels)`` run ``chunk`` rows at a time, concatenated.
+
+    A 64-image grid at 128 px in one batch holds every layer's activations for
+    all 64 at once; in chunks the peak is a chunk's. Each row depends only on
+    its own z (nets are in eval mode), so the pixels are the same. A generate
+    whose output does not follow z's rows (a translator's preview) runs once.
+    """
+    with torch.inference_mode():
+        first = generate(net, z[:chunk], None if labels is None else labels[:chunk])
+        if len(z) <= chunk or len(first) != len(z[:chunk]):
+            return first
+        outs = [first.float()]
+        for start in range(chunk, len(z), chunk):
+            part = None if labels is None else labels[start : start + chunk]
+            outs.append(generate(net, z[start : start + chunk], part).float())
+    return torch.cat(outs)
+
+
 def grid_image(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> Image.Image:
     """Tile [N, C, H, W] images in [-1, 1] into one PIL image, ``nrow`` per row."""
     arr = to_uint8(images)

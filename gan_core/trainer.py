@@ -42,10 +42,11 @@ from gan_core.events import (
 from gan_core.feed import DataFeed
 from gan_core.recipe import Phase, Recipe
 from gan_core.registry import Family, list_families
-from gan_core.sampling import save_grid, save_points_plot
+from gan_core.sampling import generate_in_chunks, save_grid, save_points_plot
 
 SAMPLE_IMAGES = 64  # Grid of 8 x 8 for unconditional image families.
 SAMPLE_POINTS = 512  # Generated points per point-data sample event.
+SAMPLE_CHUNK = 16  # Sample rows generated at once (bounds the grid's memory).
 SURFACE_SIZE = 48  # Discriminator surface resolution for point data.
 METRIC_LINES = 2000  # Step lines kept in metrics.jsonl per run (throttled).
 
@@ -322,7 +323,9 @@ class Trainer:
         was_training = net.training
         net.eval()
         with autocast(self.device, self.config.precision):
-            out = r.generate(net, self.fixed_z, self.fixed_labels).float()
+            out = generate_in_chunks(
+                r.generate, net, self.fixed_z, self.fixed_labels, SAMPLE_CHUNK
+            ).float()
         net.train(was_training)
         path = self.sample_dir / f"step_{self.step:07d}.png"
         if self.images:

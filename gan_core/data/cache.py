@@ -92,11 +92,16 @@ def _digest(text: str, n: int = 16) -> str:
 def cache_name(root: Path, layout: FolderLayout, size: int, channels: int | None):
     """(file name, prefix shared by every cache of this folder, size, channels)."""
     listing = hashlib.sha256(f"{FORMAT}|{size}|{channels}".encode())
+    base = f"{root}/"
     for name, files in layout.groups:
         listing.update(name.encode())
         for path in files:
-            st = path.stat()
-            rel = path.relative_to(root).as_posix()
+            text = str(path)
+            st = os.stat(text)
+            if text.startswith(base):  # the usual case, without Path's overhead
+                rel = text[len(base) :]
+            else:
+                rel = path.relative_to(root).as_posix()
             listing.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     listing.update(repr(layout.labels).encode())
     prefix = f"{_digest(str(root.resolve()), 8)}-{size}px-c{channels or 'auto'}-"

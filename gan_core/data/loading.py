@@ -167,6 +167,14 @@ def load_image_folder(
         workers=workers,
         progress=progress,
     )
+    return load_opened_cache(cache, ram_bytes)
+
+
+def load_opened_cache(
+    cache: CacheFile, ram_bytes: int | None = None
+) -> ImageData | DomainData:
+    """The dataset of a cache open_or_build returned (kept per process), so a
+    caller that opened it does not list and stat the folder a second time."""
     budget = data_ram_bytes() if ram_bytes is None else ram_bytes
     mtime = cache.path.stat().st_mtime_ns if cache.built else 0
     return _from_cache_file(str(cache.path), mtime, budget)

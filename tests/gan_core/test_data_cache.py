@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import torch
 from PIL import Image
 
 from gan_core.data.cache import open_or_build, read_header
-from gan_core.data.decode import decode_image
+from gan_core.data.decode import decode_image, image_files
 from gan_core.data.errors import DataError
 from gan_core.data.loading import load_data
 from tests.gan_core.cache_children import build_and_die, race
@@ -156,3 +157,19 @@ def test_full_tmpfs_while_building_is_a_clear_error(tmp_path):
         _assert_full_disk_is_clear_and_harmless(tmp_path, cache_dir, str(err.value))
     finally:
         subprocess.run(["umount", str(cache_dir)], check=True)
+
+
+def test_listing_keeps_images_by_name_and_skips_hidden_and_folders(tmp_path):
+    _photos(tmp_path, 3)
+    (tmp_path / ".hidden.png").write_bytes((tmp_path / "001.png").read_bytes())
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "dir.jpg").mkdir()  # a folder named like an image
+    assert [p.name for p in image_files(tmp_path)] == ["000.jpg", "001.png", "002.gif"]
+
+
+def test_a_relative_folder_gets_the_cache_of_its_absolute_path(tmp_path, monkeypatch):
+    _photos(tmp_path / "data", 3)
+    absolute = open_or_build(tmp_path / "data", image_size=8)
+    monkeypatch.chdir(tmp_path / "data")
+    relative = open_or_build(Path("."), image_size=8)
+    assert not relative.built and relative.path.name == absolute.path.name
