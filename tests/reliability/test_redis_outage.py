@@ -15,6 +15,7 @@ import requests
 from ganweb import devstack
 from ganweb.jobs.models import Job
 from tests.conftest import PASSWORD
+from tests.deadlines import scaled
 from tests.reliability.conftest import task_lines
 
 pytestmark = [
@@ -102,7 +103,7 @@ def post_job(stack, token, config) -> requests.Response:
 
 
 def wait_finished(job_id: int, timeout: float = 180) -> Job:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while (job := Job.objects.get(pk=job_id)).state != "finished":
         assert time.monotonic() < deadline, (job.state, job.error, job.sent_at)
         time.sleep(0.5)
@@ -121,6 +122,16 @@ def results_since(stack, offsets: dict, task: str) -> list[str]:
         for line in lines
         if " succeeded in " in line
     ]
+
+
+def finished_results(stack, offsets: dict, timeout: float = 60) -> list[str]:
+    """The logged train_job results once one says 'finished': the worker logs
+    its task's result a moment after the row is marked finished."""
+    deadline = time.monotonic() + scaled(timeout)
+    while "'finished'" not in (results := results_since(stack, offsets, TRAIN)):
+        assert time.monotonic() < deadline, results
+        time.sleep(0.5)
+    return results
 
 
 def log_offsets(stack) -> dict:
@@ -150,7 +161,7 @@ def test_a_job_submitted_while_redis_is_down_is_503_and_runs_once_it_is_back(
     # Redis is back: the sweep sends it and it trains, exactly once.
     job = wait_finished(job.pk)
     assert job.attempts == 1 and job.sent_at is not None
-    assert results_since(own_stack, offsets, TRAIN).count("'finished'") == 1
+    assert finished_results(own_stack, offsets).count("'finished'") == 1
 
 
 def test_a_queued_job_whose_message_the_broker_lost_is_sent_again_once(
@@ -164,7 +175,7 @@ def test_a_queued_job_whose_message_the_broker_lost_is_sent_again_once(
     with training_paused(own_stack):
         job_id = own_stack.submit(token, SHORT)
         broker = redis.Redis.from_url(own_stack.env["REDIS_URL"])
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + scaled(30)
         while not broker.llen("training"):
             assert time.monotonic() < deadline, "the job's message never arrived"
             time.sleep(0.2)
@@ -172,7 +183,7 @@ def test_a_queued_job_whose_message_the_broker_lost_is_sent_again_once(
         broker.delete("training")  # lost, as in a restart without its data
     job = wait_finished(job_id)
     assert job.attempts == 1
-    assert results_since(own_stack, offsets, TRAIN).count("'finished'") == 1
+    assert finished_results(own_stack, offsets).count("'finished'") == 1
     assert "broker has no task for them" in sweeper.log_path.read_text()
 
 
@@ -192,10 +203,8 @@ def test_a_second_message_for_a_job_already_sent_is_harmless(own_stack, alice):
     job = wait_finished(job_id)
     assert job.attempts == 1
     # Both deliveries ran to the end: one trained, every other left the job.
-    deadline = time.monotonic() + 60
-    while "'finished'" not in (results := results_since(own_stack, offsets, TRAIN)):
-        assert time.monotonic() < deadline, results
-        time.sleep(0.5)
+    finished_results(own_stack, offsets)
+    deadline = time.monotonic() + scaled(60)
     while len(results := results_since(own_stack, offsets, TRAIN)) < 2:
         assert time.monotonic() < deadline, results
         time.sleep(0.5)
