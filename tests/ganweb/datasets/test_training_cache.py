@@ -155,8 +155,9 @@ def test_full_disk_fails_the_job_clearly_and_the_dataset_stays_usable(alice, med
     cache_dir = dataset_cache_dir(dataset.pk)
     cache_dir.mkdir(parents=True)
     mount = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(cache_dir)]
-    if subprocess.run(mount, capture_output=True).returncode != 0:
-        pytest.skip("this container cannot mount a tmpfs")
+    mounted = subprocess.run(mount, capture_output=True)
+    if mounted.returncode != 0:
+        pytest.fail(f"mounting a 64 KB tmpfs failed: {mounted.stderr!r}")
     try:
         job = _job(alice, dataset)
         job.config = {**job.config, "image_size": 64}
