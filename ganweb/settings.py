@@ -254,7 +254,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "send-unsent-jobs": {
         "task": "workers.tasks.maintenance.send_unsent_jobs",
-        "schedule": float(os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10)),
+        "schedule": float(
+            os.environ.get(
+                "GAN_UNSENT_JOB_SWEEP_SECONDS",
+                os.environ.get("GAN_LOST_JOB_SWEEP_SECONDS", 10),
+            )
+        ),
         "options": {"queue": "light", "expires": 30},
     },
     "requeue-stalled-datasets": {

@@ -114,6 +114,10 @@ def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory)
         # Short leases so a killed worker's job is noticed within seconds.
         GAN_JOB_LEASE_SECONDS="5",
         GAN_LOST_JOB_SWEEP_SECONDS="1",
+        # No sends of unsent jobs from this stack: the reliability tests' own
+        # stack shares its database and sends its jobs through its own Redis
+        # (this beat would take them into the session's Redis and workers).
+        GAN_UNSENT_JOB_SWEEP_SECONDS="86400",
         # Interrupted jobs stay visible; tests resume them or restart a worker.
         GAN_JOB_AUTO_RESUME_AFTER_SECONDS="600",
         # A dataset whose processing worker died is queued again this soon.
