@@ -178,11 +178,14 @@ def test_style_mix_takes_listed_layers_from_the_column(handles):
     from_row = h.style_mix([0, 1], [2, 3, 4], layers=[])
     from_col = h.style_mix([0, 1], [2, 3, 4], layers="all")
     assert from_row.cells.shape[:2] == (2, 3)
+    # Cells, rows and columns are drawn in batches of different sizes, and the
+    # CPU's convolutions may sum in another order per batch size (and thread
+    # count): equal to float rounding, not bit for bit.
     assert torch.allclose(
-        from_row.cells, from_row.rows[:, None].expand_as(from_row.cells)
+        from_row.cells, from_row.rows[:, None].expand_as(from_row.cells), atol=1e-5
     )
     assert torch.allclose(
-        from_col.cells, from_col.cols[None].expand_as(from_col.cells), atol=1e-6
+        from_col.cells, from_col.cols[None].expand_as(from_col.cells), atol=1e-5
     )
     middle = h.style_mix([0, 1], [2, 3, 4])  # Default: the middle layers.
     assert middle.layers == [2, 3] and not torch.allclose(
