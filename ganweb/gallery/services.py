@@ -36,10 +36,24 @@ def _title(value: str) -> str:
     return title
 
 
+# Longer than any caption people write, short enough that a gallery page of
+# hundreds of items stays small.
+TEXT_MAX = 2000
+
+
+def _text(value: str | None, field: str) -> str:
+    text = (without_nul(value) or "").strip()
+    if len(text) > TEXT_MAX:
+        raise GalleryError(f"{field}: at most {TEXT_MAX} characters")
+    return text
+
+
 @transaction.atomic
 def gallery_create(*, owner, title: str, description: str = "") -> Gallery:
     return Gallery.objects.create(
-        owner=owner, title=_title(title), description=(description or "").strip()
+        owner=owner,
+        title=_title(title),
+        description=_text(description, "description"),
     )
 
 
@@ -50,7 +64,7 @@ def gallery_update(
     if title is not None:
         gallery.title = _title(title)
     if description is not None:
-        gallery.description = description.strip()
+        gallery.description = _text(description, "description")
     gallery.save()
     return gallery
 
@@ -97,6 +111,7 @@ def gallery_item_create(
     from ganweb.playground.services import model_render
 
     title = _title(title)
+    caption = _text(caption, "caption")  # refused before anything is drawn
     if job.owner_id != gallery.owner_id:
         raise GalleryError("model: no such model")
     render_params = {**params, "pair": True} if action == "translate" else params
@@ -122,7 +137,7 @@ def gallery_item_create(
             gallery=gallery,
             position=0 if last is None else last + 1,
             title=title,
-            caption=(caption or "").strip(),
+            caption=caption,
             kind=_kind(action, params),
             job=job,
             settings=settings,
@@ -140,7 +155,7 @@ def gallery_item_update(
     if title is not None:
         item.title = _title(title)
     if caption is not None:
-        item.caption = caption.strip()
+        item.caption = _text(caption, "caption")
     item.save()
     return item
 

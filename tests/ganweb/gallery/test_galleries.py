@@ -175,6 +175,34 @@ def test_captions_and_titles_are_edited_by_the_owner_only(gallery, alice, bob):
     assert blank.status_code == 400
 
 
+def test_captions_and_descriptions_are_bounded_and_the_stored_text_kept(gallery, alice):
+    item = gallery.items.first()
+    owner = signed_in(alice)
+    long = "x" * (services.TEXT_MAX + 1)
+    url = f"/api/galleries/{gallery.pk}/items/{item.pk}"
+    refused = owner.patch(url, {"caption": long}, content_type="application/json")
+    assert refused.status_code == 400
+    assert f"at most {services.TEXT_MAX}" in refused.json()["error"]
+    item.refresh_from_db()
+    assert item.caption == "caption of first"
+    fits = owner.patch(
+        url, {"caption": "y" * services.TEXT_MAX}, content_type="application/json"
+    )
+    assert fits.status_code == 200 and len(fits.json()["caption"]) == 2000
+    made = owner.post(
+        "/api/galleries/",
+        {"title": "long", "description": long},
+        content_type="application/json",
+    )
+    assert made.status_code == 400 and "description" in made.json()["error"]
+    page = owner.post(
+        f"/galleries/{gallery.pk}/items/{item.pk}/edit", {"caption": long}
+    )
+    assert page.status_code == 302
+    item.refresh_from_db()
+    assert len(item.caption) == 2000  # the page's edit was refused, not cut
+
+
 def test_gallery_downloads_as_a_zip_with_its_settings(gallery, alice):
     response = signed_in(alice).get(f"/galleries/{gallery.pk}/download.zip")
     assert response.status_code == 200
