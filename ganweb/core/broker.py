@@ -6,7 +6,9 @@ web request (a job submitted while Redis was down answered 500 after 19 s).
 Here a send connects once (a Redis that is down refuses at once; one that does
 not answer at all is given ``broker_connection_timeout``), asks for no result
 subscription, and raises ``BrokerUnavailable`` for the caller to decide: the
-job services keep the row queued and a periodic sweep sends it later.
+job services keep the row queued and a periodic sweep sends it later. Calls
+that wait for a worker's answer (playground, pre-flight) check the connection
+once the same way before they publish, and answer 503 at once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,24 @@ from __future__ import annotations
 
 class BrokerUnavailable(Exception):
     """The broker could not take the message now."""
+
+
+def send_and_wait_for(task, *, queue: str, expires: float, **call):
+    """Publish ``task`` for an answer the request waits for (playground,
+    pre-flight): one connection attempt first, so that a Redis that is down
+    answers BrokerUnavailable at once instead of Celery's publish and result
+    subscription retrying for seconds; then the usual publish, not retried.
+    Returns the AsyncResult."""
+    from kombu.exceptions import OperationalError
+
+    from workers.celery_app import app
+
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0)
+        return task.apply_async(queue=queue, expires=expires, retry=False, **call)
+    except (OperationalError, ConnectionError, OSError) as exc:
+        raise BrokerUnavailable(str(exc) or exc.__class__.__name__) from exc
 
 
 def send_once(task, *, args: list, queue: str) -> None:

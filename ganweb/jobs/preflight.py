@@ -59,6 +59,26 @@ def _cache_key(family: str, config: dict, shape: dict) -> str:
     return "preflight:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+# The cache lives in Redis: when that is down the estimate is measured afresh
+# (and the send then says the workers cannot be reached), never a 500.
+def _cached(key: str) -> dict | None:
+    from redis.exceptions import RedisError
+
+    try:
+        return cache.get(key)
+    except RedisError:
+        return None
+
+
+def _remember(key: str, answer: dict) -> None:
+    from redis.exceptions import RedisError
+
+    try:
+        cache.set(key, answer, CACHE_SECONDS)
+    except RedisError:
+        pass
+
+
 def job_preflight(*, user, data_ref: str, family: str, config: dict) -> dict:
     """Time per step, duration, peak memory and whether it fits, for a job
     that is not queued yet. Raises JobError for bad requests and when no
@@ -69,10 +89,10 @@ def job_preflight(*, user, data_ref: str, family: str, config: dict) -> dict:
     settings_dict = validated.to_dict()
     shape = data_shape(source)
     key = _cache_key(family, settings_dict, shape)
-    answer = cache.get(key)
+    answer = _cached(key)
     if answer is None:
         answer = _probe_on_worker(family, settings_dict, shape)
-        cache.set(key, answer, CACHE_SECONDS)
+        _remember(key, answer)
     else:
         answer = {**answer, "cached": True}
     steps = settings_dict["steps"]
@@ -87,12 +107,18 @@ def job_preflight(*, user, data_ref: str, family: str, config: dict) -> dict:
 def _probe_on_worker(family: str, config: dict, shape: dict) -> dict:
     from celery.exceptions import TimeoutError as CeleryTimeout
 
+    from ganweb.core.broker import BrokerUnavailable, send_and_wait_for
     from workers.tasks.preflight import preflight
 
     timeout = float(getattr(settings, "GAN_PREFLIGHT_TIMEOUT", 120))
-    result = preflight.apply_async(
-        args=[family, config, shape], queue="light", expires=timeout
-    )
+    try:
+        result = send_and_wait_for(
+            preflight, args=[family, config, shape], queue="light", expires=timeout
+        )
+    except BrokerUnavailable as exc:
+        raise NoWorkerAnswered(
+            "the workers cannot be reached for a moment; try again shortly"
+        ) from exc
     try:
         answer = result.get(timeout=timeout)
     except CeleryTimeout as exc:

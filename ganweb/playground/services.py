@@ -46,10 +46,18 @@ def _wait(task, kwargs: dict) -> dict:
     """
     from celery.exceptions import TimeoutError as CeleryTimeout
 
+    from ganweb.core.broker import BrokerUnavailable, send_and_wait_for
+
     timeout = _timeout()
-    async_result = task.apply_async(
-        kwargs=kwargs, queue=INTERACTIVE_QUEUE, expires=timeout
-    )
+    try:
+        async_result = send_and_wait_for(
+            task, kwargs=kwargs, queue=INTERACTIVE_QUEUE, expires=timeout
+        )
+    except BrokerUnavailable as exc:
+        raise PlaygroundError(
+            "the sampling service is unavailable for a moment; try again shortly",
+            status=503,
+        ) from exc
     try:
         answer = async_result.get(timeout=timeout)
     except CeleryTimeout as exc:

@@ -256,3 +256,29 @@ def test_sign_in_with_redis_down_is_503_and_the_lockout_holds_after(
     assert sign_in_page(own_stack, victim.username, PASSWORD).status_code == 429
     assert token_answer(own_stack, alice.username, PASSWORD) == 200
     assert sign_in_page(own_stack, alice.username, PASSWORD).status_code == 302
+
+
+def test_playground_and_pre_flight_with_redis_down_answer_503_at_once(own_stack, alice):
+    """Calls that wait for a worker's answer refuse quickly with a message
+    while Redis is down, instead of Celery's publish retrying in the request."""
+    token = own_stack.token_for(alice)
+    job = wait_finished(own_stack.submit(token, SHORT))
+    headers = {"Authorization": f"Bearer {token}"}
+    calls = [
+        (f"/api/models/{job.pk}/sample", {"n": 4, "seed": 1}, "sampling service"),
+        (
+            "/api/jobs/preflight",
+            {"dataset": "builtin:ring8", "model": "gan", "config": SHORT},
+            "cannot be reached",
+        ),
+    ]
+    with redis_stopped(own_stack):
+        for path, body, message in calls:
+            asked = time.monotonic()
+            answer = requests.post(
+                f"{own_stack.url}{path}", json=body, headers=headers, timeout=60
+            )
+            took = time.monotonic() - asked
+            assert answer.status_code == 503, (path, answer.status_code, answer.text)
+            assert message in answer.json()["error"], answer.text
+            assert took < FAST_ANSWER_S, (path, took)
