@@ -89,10 +89,11 @@ def upload(base_url: str, token: str, name: str, archive: bytes) -> int:
     return response.json()["id"]
 
 
-def stored_job(owner, *, name: str, lr: float, steps: int = 60):
-    """A finished GAN job with a loss curve, D outputs and one sample grid."""
+def stored_job(owner, *, name: str, lr: float, steps: int = 60, figures=None):
+    """A finished GAN job with a loss curve, D outputs and one sample grid
+    (and a checkpoint with ``figures`` when given)."""
     from ganweb.jobs.data_sources import job_media_dir
-    from ganweb.jobs.models import Job, MetricPoint, Sample
+    from ganweb.jobs.models import Checkpoint, Job, MetricPoint, Sample
 
     job = Job.objects.create(
         owner=owner,
@@ -115,6 +116,8 @@ def stored_job(owner, *, name: str, lr: float, steps: int = 60):
     Sample.objects.create(
         job=job, step=60, image=f"/jobs/{job.pk}/files/samples/step_60.png"
     )
+    if figures is not None:
+        Checkpoint.objects.create(job=job, step=60, path="", figures=figures)
     return job
 
 
@@ -235,7 +238,8 @@ def test_charts_show_stored_values_zoom_and_smooth(
     window, page, shots, live_stack, alice
 ):
     seen = watch_hosts(window)
-    job = stored_job(alice, name="wobbly", lr=1e-3)
+    figures = {"modes": 7, "of": 8, "high_quality": 0.5}
+    job = stored_job(alice, name="wobbly", lr=1e-3, figures=figures)
     sign_in(window, alice)
     page.goto(f"/jobs/{job.pk}/")
     wait_until(lambda: dashboard_counts(page)["points"] == 120, what="the points")
@@ -289,6 +293,14 @@ def test_charts_show_stored_values_zoom_and_smooth(
     assert d_smooth != d_raw
     assert d_smooth == pytest.approx(tensorboard_smooth(d_raw, 0.6), rel=1e-9)
 
+    # The timeline's numeric figures are charted with the same helper; the
+    # count they are out of is said in the text, not charted.
+    expect(page.locator("#figures-chart")).to_be_visible()
+    charted = page.evaluate(
+        "() => [window.ganDashboard.figuresChart.names(),"
+        " window.ganDashboard.figuresChart.plot.data]"
+    )
+    assert charted == [["modes", "high_quality"], [[60], [7], [0.5]]]
     shots(page, "charts-smoothed")
     # Log scale, and the downloads.
     page.get_by_role("checkbox", name="log scale for Losses").check()

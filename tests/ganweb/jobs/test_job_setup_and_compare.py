@@ -92,6 +92,17 @@ def test_the_form_keeps_advanced_apart_and_the_job_its_name_and_note(client, ali
     )
     with pytest.raises(services.JobError, match="note: at most"):
         services.job_note_clean("x" * 2001)
+    request = {"dataset": "builtin:ring8", "model": "gan", "config": {"steps": 10}}
+    created = client.post(
+        "/api/jobs/",
+        {**request, "note": "via the API"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and created.json()["note"] == "via the API"
+    too_long = client.post(
+        "/api/jobs/", {**request, "note": "x" * 2001}, content_type="application/json"
+    )
+    assert too_long.status_code == 400 and too_long.json()["field"] == "note"
 
 
 def finished_job(owner, *, lr: float, name: str, data_ref="builtin:ring8") -> Job:
