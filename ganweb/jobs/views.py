@@ -110,7 +110,10 @@ def job_new(request):
         "basic_fields": [form[n] for n in BASIC_SETTINGS if n in form.fields],
         "advanced_fields": advanced,
         "advanced_errors": any(f.errors for f in advanced),
-        "proposal": {"passes": PASSES, "count": advice.count},
+        # Said only where the steps are the proposal (not a clicked preset's).
+        "proposal": None
+        if chosen_preset
+        else {"passes": PASSES, "count": advice.count},
     }
     errors = form.errors or labels.errors
     return render(request, "jobs/new.html", context, status=400 if errors else 200)
