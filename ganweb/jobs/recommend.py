@@ -116,3 +116,19 @@ def proposed_steps(count: int, batch_size: int) -> int:
     """PASSES over ``count`` images at ``batch_size``, in hundreds."""
     steps = math.ceil(PASSES * count / max(1, batch_size))
     return max(MIN_STEPS, math.ceil(steps / 100) * 100)
+
+
+def form_initial(
+    entry: dict, preset: str, source, count: int, *, propose: bool
+) -> dict:
+    """The job form's starting values: the family's defaults and ``preset``;
+    with ``propose``, the image size and steps this data suggests."""
+    initial = {spec["name"]: spec.get("default") for spec in entry["settings"]}
+    initial.update(entry["presets"].get(preset, {}))
+    if propose:
+        side = image_size_for(entry, supported_side(source))
+        if side and source.kind != "points":
+            initial["image_size"] = side
+        batch = int(initial.get("batch_size") or 1)
+        initial["steps"] = proposed_steps(count, batch)
+    return initial

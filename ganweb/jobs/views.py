@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from ganweb.core.ids import parse_step
 from ganweb.jobs import services
 from ganweb.jobs.data_sources import DataSourceError, job_media_dir, resolve_data_source
-from ganweb.jobs.families import families_catalog, family_entry
+from ganweb.jobs.families import family_entry, suitable_families
 from ganweb.jobs.forms import (
     BASIC_SETTINGS,
     JobLabelForm,
@@ -21,13 +21,7 @@ from ganweb.jobs.forms import (
     settings_from_form,
 )
 from ganweb.jobs.models import JobState
-from ganweb.jobs.recommend import (
-    PASSES,
-    image_size_for,
-    proposed_steps,
-    recommend,
-    supported_side,
-)
+from ganweb.jobs.recommend import PASSES, form_initial, recommend
 from ganweb.jobs.selectors import (
     job_for_user_or_404,
     job_snapshot,
@@ -68,14 +62,9 @@ def job_new(request):
     preset = chosen_preset or (
         advice.preset if family["name"] == advice.family else "quick"
     )
-    initial = {spec["name"]: spec.get("default") for spec in family["settings"]}
-    initial.update(family["presets"].get(preset, {}))
-    if not chosen_preset:
-        side = image_size_for(family, supported_side(source))
-        if side and source.kind != "points":
-            initial["image_size"] = side
-        batch = int(initial.get("batch_size") or 1)
-        initial["steps"] = proposed_steps(advice.count, batch)
+    initial = form_initial(
+        family, preset, source, advice.count, propose=not chosen_preset
+    )
     form_class = settings_form_class(family["settings"])
     form = form_class(request.POST or None, initial=initial)
     labels = JobLabelForm(request.POST or None)
@@ -117,13 +106,6 @@ def job_new(request):
     }
     errors = form.errors or labels.errors
     return render(request, "jobs/new.html", context, status=400 if errors else 200)
-
-
-def suitable_families(kind: str) -> list[dict]:
-    from gan_core.registry import get_family
-    from ganweb.jobs.data_sources import family_suits
-
-    return [f for f in families_catalog() if family_suits(get_family(f["name"]), kind)]
 
 
 def job_compare(request):

@@ -167,3 +167,20 @@ def test_pages_name_the_data_not_its_id(client, alice):
         page = client.get(url).content.decode()
         assert "Faces 64" in page, url
         assert f"dcgan on {dataset.pk} " not in page, url
+
+
+@pytest.mark.django_db(False)
+def test_the_size_is_one_that_nine_in_ten_images_reach():
+    from types import SimpleNamespace
+
+    from ganweb.jobs.recommend import supported_side
+
+    def side(*rows):
+        stats = {"size_histogram": [{"label": lab, "count": n} for lab, n in rows]}
+        dataset = SimpleNamespace(stats=stats)
+        return supported_side(SimpleNamespace(dataset=dataset, kind="images"))
+
+    # A few small outliers are upscaled; a fifth of them is too many.
+    assert side(("32-63 px", 5), ("64-127 px", 0), ("128-255 px", 95)) == 128
+    assert side(("32-63 px", 20), ("64-127 px", 0), ("128-255 px", 80)) == 32
+    assert side(("1024-2047 px", 3), ("2048+ px", 40)) == 2048
