@@ -29,6 +29,14 @@ class JobRequestSerializer(serializers.Serializer):
     name = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
     )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=services.NOTE_LIMIT,
+        trim_whitespace=False,
+        help_text="Why the run was started (shown on its page and when compared).",
+    )
 
 
 class JobSerializer(serializers.Serializer):
@@ -36,9 +44,11 @@ class JobSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     name = serializers.CharField()
+    note = serializers.CharField()
     state = serializers.ChoiceField(choices=JobState.values)
     model = serializers.CharField()
     dataset = serializers.CharField()
+    dataset_title = serializers.CharField(help_text="The data's name.")
     config = serializers.DictField()
     step = serializers.IntegerField()
     total_steps = serializers.IntegerField()
@@ -109,6 +119,7 @@ class JobListCreateView(APIView):
                 family=data["model"],
                 config=data["config"],
                 name=data["name"],
+                note=data["note"],
             )
         except services.JobError as exc:
             return error_response(exc)

@@ -39,6 +39,18 @@ def builtin_source(name: str) -> DataSource:
     return DataSource(f"{BUILTIN_PREFIX}{name}", info["kind"], info.get("title", name))
 
 
+def data_title(data_ref: str, dataset=None) -> str:
+    """The name of a job's data: the upload's name, or the built-in's title."""
+    if dataset is not None:
+        return dataset.name
+    if data_ref.startswith(BUILTIN_PREFIX):
+        try:
+            return builtin_source(data_ref[len(BUILTIN_PREFIX) :]).title
+        except DataSourceError:
+            pass
+    return data_ref
+
+
 def resolve_data_source(*, user, data_ref: str) -> DataSource:
     """The user's view of ``data_ref``; foreign datasets look like missing ones."""
     data_ref = str(data_ref).strip()

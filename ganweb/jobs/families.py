@@ -25,3 +25,11 @@ def families_catalog() -> list[dict]:
 
 def family_entry(name: str) -> dict | None:
     return next((entry for entry in families_catalog() if entry["name"] == name), None)
+
+
+def suitable_families(kind: str) -> list[dict]:
+    """The catalogue entries of the families that train on ``kind`` data."""
+    from gan_core.registry import get_family
+    from ganweb.jobs.data_sources import family_suits
+
+    return [f for f in families_catalog() if family_suits(get_family(f["name"]), kind)]

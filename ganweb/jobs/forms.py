@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+# The few settings that matter most, shown above the rest ("Advanced").
+BASIC_SETTINGS = ("image_size", "steps", "precision")
+
 FIELD_TYPES = {
     "int": forms.IntegerField,
     "float": forms.FloatField,
@@ -46,3 +49,19 @@ def settings_from_form(form: forms.Form, schema: list[dict]) -> dict:
             value = {"int": int, "float": float}[spec["type"]](value)
         values[spec["name"]] = value
     return values
+
+
+class JobLabelForm(forms.Form):
+    """What the person calls the run and why they started it."""
+
+    name = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Blank: the family and the data's name.",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        help_text="Why this run: what you are trying, what you changed.",
+    )

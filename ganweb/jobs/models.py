@@ -29,6 +29,9 @@ class Job(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
     )
     name = models.CharField(max_length=200, blank=True)
+    # Why the run was started, in the person's words (shown on its page and
+    # when runs are compared).
+    note = models.TextField(blank=True)
     # Built-in data is referred to by "builtin:<name>"; uploads by their row,
     # which a running or stored job protects from deletion.
     data_ref = models.CharField(max_length=200)
@@ -99,6 +102,13 @@ class Job(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def data_title(self) -> str:
+        """What the job trains on, by name: pages show this, never the id."""
+        from ganweb.jobs.data_sources import data_title
+
+        return data_title(self.data_ref, self.dataset)
 
     @property
     def progress(self) -> float:

@@ -71,9 +71,11 @@ def job_summary(job: Job) -> dict:
     return {
         "id": job.pk,
         "name": job.name,
+        "note": job.note,
         "state": job.state,
         "model": job.family,
         "dataset": job.data_ref,
+        "dataset_title": job.data_title,
         "config": job.config,
         "step": job.step,
         "total_steps": job.total_steps,

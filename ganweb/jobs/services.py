@@ -76,6 +76,19 @@ def job_name_clean(name, *, default: str) -> str:
     return cleaned or default[:limit]
 
 
+NOTE_LIMIT = 2000
+
+
+def job_note_clean(note) -> str:
+    """The note as stored: trimmed, no NUL, at most NOTE_LIMIT characters."""
+    if not isinstance(note, str):
+        raise JobError("note: text", field="note")
+    cleaned = without_nul(note).strip()
+    if len(cleaned) > NOTE_LIMIT:
+        raise JobError(f"note: at most {NOTE_LIMIT} characters", field="note")
+    return cleaned
+
+
 class QueueUnavailable(JobError):
     """The job is saved as queued but its task could not reach the broker; the
     sweep sends it when the broker is back (503, with the job)."""
@@ -121,7 +134,14 @@ def _raise_if_unsent(job: Job, outcome: dict) -> None:
 
 
 def job_create(
-    *, owner, data_ref: str, family: str, config: dict, name: str = "", parent=None
+    *,
+    owner,
+    data_ref: str,
+    family: str,
+    config: dict,
+    name: str = "",
+    note: str = "",
+    parent=None,
 ) -> Job:
     """Validate and queue a job. Raises JobError (400), ActiveWorkLimit (429),
     or QueueUnavailable (503) when the job is saved but could not be sent."""
@@ -129,12 +149,14 @@ def job_create(
         user=owner, data_ref=data_ref, family=family, config=config
     )
     name = job_name_clean(name, default=f"{family} on {source.title}")
+    note = job_note_clean(note)
     settings_dict = validated.to_dict()
     with transaction.atomic():
         _check_active_jobs(owner)
         job = Job.objects.create(
             owner=owner,
             name=name,
+            note=note,
             data_ref=source.data_ref,
             dataset=source.dataset,
             family=family,

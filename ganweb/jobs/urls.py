@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.job_list, name="job-list"),
     path("new/", views.job_new, name="job-new"),
     path("new/preflight", views.job_new_preflight, name="job-new-preflight"),
+    path("compare/", views.job_compare, name="job-compare"),
     path("<id:job_id>/", views.job_detail, name="job-detail"),
     path("<id:job_id>/files/<path:path>", views.job_file, name="job-file"),
     path(

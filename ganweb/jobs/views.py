@@ -13,9 +13,15 @@ from django.views.decorators.http import require_POST
 from ganweb.core.ids import parse_step
 from ganweb.jobs import services
 from ganweb.jobs.data_sources import DataSourceError, job_media_dir, resolve_data_source
-from ganweb.jobs.families import families_catalog, family_entry
-from ganweb.jobs.forms import settings_form_class, settings_from_form
+from ganweb.jobs.families import family_entry, suitable_families
+from ganweb.jobs.forms import (
+    BASIC_SETTINGS,
+    JobLabelForm,
+    settings_form_class,
+    settings_from_form,
+)
 from ganweb.jobs.models import JobState
+from ganweb.jobs.recommend import PASSES, form_initial, recommend
 from ganweb.jobs.selectors import (
     job_for_user_or_404,
     job_snapshot,
@@ -44,48 +50,89 @@ def job_new(request):
     except DataSourceError as exc:
         messages.error(request, f"Choose a dataset to train on first ({exc}).")
         return redirect("dataset-list")
-    from gan_core.registry import get_family
-    from ganweb.jobs.data_sources import family_suits
-
-    suitable = [
-        f
-        for f in families_catalog()
-        if family_suits(get_family(f["name"]), source.kind)
-    ]
-    family_name = (
-        request.GET.get("model") or request.POST.get("model") or suitable[0]["name"]
-    )
+    suitable = suitable_families(source.kind)
+    advice = recommend(source, suitable)
+    family_name = request.GET.get("model") or request.POST.get("model") or advice.family
     family = family_entry(family_name)
     if family is None or family not in suitable:
         raise Http404("that model family cannot train on this dataset")
-    preset = request.GET.get("preset") or "quick"
-    initial = {spec["name"]: spec.get("default") for spec in family["settings"]}
-    initial.update(family["presets"].get(preset, {}))
+    # A preset someone clicked is applied as it is; arriving from a dataset,
+    # the form opens on what the data suggests.
+    chosen_preset = request.GET.get("preset")
+    preset = chosen_preset or (
+        advice.preset if family["name"] == advice.family else "quick"
+    )
+    initial = form_initial(
+        family, preset, source, advice.count, propose=not chosen_preset
+    )
     form_class = settings_form_class(family["settings"])
     form = form_class(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    labels = JobLabelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and labels.is_valid():
         try:
             job = services.job_create(
                 owner=request.user,
                 data_ref=source.data_ref,
                 family=family["name"],
                 config=settings_from_form(form, family["settings"]),
+                name=labels.cleaned_data["name"],
+                note=labels.cleaned_data["note"],
             )
         except services.QueueUnavailable as exc:  # saved: its page says why
             messages.warning(request, str(exc))
             return redirect("job-detail", job_id=exc.job.pk)
         except services.JobError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            target = labels if exc.field in labels.fields else form
+            field = exc.field if exc.field in target.fields else None
+            target.add_error(field, str(exc))
         else:
             return redirect("job-detail", job_id=job.pk)
+    advanced = [f for f in form if f.name not in BASIC_SETTINGS]
     context = {
         "source": source,
         "families": suitable,
         "family": family,
         "preset": preset,
+        "advice": advice,
         "form": form,
+        "labels": labels,
+        "basic_fields": [form[n] for n in BASIC_SETTINGS if n in form.fields],
+        "advanced_fields": advanced,
+        "advanced_errors": any(f.errors for f in advanced),
+        # Said only where the steps are the proposal (not a clicked preset's).
+        "proposal": None
+        if chosen_preset
+        else {"passes": PASSES, "count": advice.count},
     }
-    return render(request, "jobs/new.html", context, status=400 if form.errors else 200)
+    errors = form.errors or labels.errors
+    return render(request, "jobs/new.html", context, status=400 if errors else 200)
+
+
+def job_compare(request):
+    """Two to five of the person's runs side by side (``?ids=3,5,8``)."""
+    from ganweb.jobs import compare
+
+    try:
+        ids = compare.parse_compare_ids(request.GET.getlist("ids"))
+    except compare.CompareError as exc:
+        messages.error(request, f"{exc}.")
+        return redirect("job-list")
+    jobs = compare.jobs_to_compare(request.user, ids)
+    payload = compare.compare_payload(jobs)
+    columns = [
+        {"job": job, "color": entry["color"]}
+        for job, entry in zip(jobs, payload["jobs"], strict=True)
+    ]
+    return render(
+        request,
+        "jobs/compare.html",
+        {
+            "columns": columns,
+            "diff": compare.settings_diff(jobs),
+            "sample_rows": compare.matching_samples(jobs),
+            "payload": payload,
+        },
+    )
 
 
 def job_detail(request, job_id: int):

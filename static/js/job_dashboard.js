@@ -7,12 +7,14 @@
   const schema = JSON.parse(document.getElementById("event-schema").textContent);
   const jobId = snapshot.job.id;
   const $ = (id) => document.getElementById(id);
-  const lossChart = new GanCharts.LineChart($("loss-chart"));
-  const dChart = new GanCharts.LineChart($("d-chart"));
+  const lossChart = new GanCharts.LineChart($("loss-chart"), [], { title: "Losses", log: true });
+  const dChart = new GanCharts.LineChart($("d-chart"), [], { title: "D(x) and D(G(z))" });
+  const figuresChart = new GanCharts.LineChart($("figures-chart"), [],
+    { title: "Checkpoint figures", smoothing: false, empty: "no figures yet" });
   const samples = new Map();
-  const timeline = new GanTimeline($("timeline"), $("promote-form"));
+  const timeline = new GanTimeline($("timeline"), $("promote-form"), figuresChart);
   let job = snapshot.job, socket = null, retry = 0, drawQueued = false;
-  window.ganDashboard = { lossChart, dChart, samples, timeline, events: 0, connects: 0, state: () => job.state };
+  window.ganDashboard = { lossChart, dChart, figuresChart, samples, timeline, events: 0, connects: 0, state: () => job.state };
 
   function addPoint(step, values) {
     Object.entries(values).forEach(([key, value]) => {

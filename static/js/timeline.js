@@ -1,5 +1,6 @@
 /* The checkpoint timeline on the job page: every checkpoint with its grid and
-   its figures, and a Promote button that makes it the playground's. */
+   its figures, and a Promote button that makes it the playground's. The
+   figures that are numbers are also charted over the checkpoints' steps. */
 (function (global) {
   "use strict";
 
@@ -12,9 +13,18 @@
     return figures.note || "";
   }
 
-  function Timeline(list, form) {
+  // Sizes and counts that come with a figure: said in its text, not charted.
+  const NOT_CHARTED = new Set(["of", "n", "count", "samples", "n_real", "n_fake", "step"]);
+
+  function chartable(figures) {
+    return Object.entries(figures || {}).filter(
+      ([key, value]) => typeof value === "number" && isFinite(value) && !NOT_CHARTED.has(key));
+  }
+
+  function Timeline(list, form, chart) {
     this.list = list;
     this.form = form;
+    this.chart = chart || null;
     this.entries = new Map();
     // Figures come from the light worker and may overtake the training
     // worker's checkpoint event: kept here until their checkpoint is listed.
@@ -47,8 +57,18 @@
     if (entry) { entry.figures = figures; this.render(); } else this.early.set(step, figures);
   };
 
+  Timeline.prototype.drawChart = function (steps) {
+    if (!this.chart) return;
+    this.chart.clear();
+    steps.forEach((step) => chartable(this.entries.get(step).figures)
+      .forEach(([key, value]) => this.chart.add(key, step, value)));
+    this.chart.host.hidden = this.chart.count() === 0;
+    if (!this.chart.host.hidden) this.chart.draw();
+  };
+
   Timeline.prototype.render = function () {
     const steps = Array.from(this.entries.keys()).sort((a, b) => a - b);
+    this.drawChart(steps);
     const latest = steps[steps.length - 1];
     const inUse = this.promoted !== null && this.promoted !== undefined ? this.promoted : latest;
     this.list.replaceChildren(...steps.map((step) => {

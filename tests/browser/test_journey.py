@@ -244,7 +244,9 @@ def test_train_from_the_dataset_page_and_watch_it_live(
     page.get_by_role("link", name="quick", exact=True).click()
     expect(page.get_by_role("heading", name="Conditional GAN")).to_be_visible()
     expect(page.locator("#id_image_size")).to_have_value("16")  # the preset's
-    # Smaller than the preset so the whole run fits in the test's time.
+    # Smaller than the preset so the whole run fits in the test's time; the
+    # channel widths are under Advanced, closed in a new window.
+    page.get_by_text("Advanced", exact=True).click()
     for name, value in TINY_CGAN.items():
         page.locator(f"#id_{name}").fill(str(value))
     shots(page, "new-job-form")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -103,5 +105,15 @@ def test_the_job_form_estimates_time_and_memory_before_starting(window, page, al
     expect(result).to_contain_text("on the CPU", timeout=scaled_ms(120))
     expect(result).to_contain_text("× 1200 steps")
     expect(result).to_contain_text("peak memory about")
+    # A time budget sets the steps to what this worker does in that time (the
+    # measurement is cached: a step costs the same whatever the step count).
+    step_ms = float(re.search(r"\((\d+) ms a step", result.inner_text()).group(1))
+    page.get_by_label("time budget (minutes)").fill("2")
+    page.get_by_role("button", name="Estimate time and memory").click()
+    expect(result).to_contain_text("to fit about 2 min on this worker")
+    steps = int(page.get_by_label("steps").input_value())
+    # The page shows the step time rounded to a millisecond.
+    assert 120_000 / (step_ms + 0.5) - 1 <= steps <= 120_000 / max(step_ms - 0.5, 0.1)
+    expect(result).to_contain_text(f"× {steps} steps")
     assert_accessible(page, "new job with estimate")
     window.watch.assert_clean()
