@@ -8,6 +8,9 @@
     if (figures.modes !== undefined) {
       return `${figures.modes} of ${figures.of} modes, ${(100 * figures.high_quality).toFixed(1)}% high quality`;
     }
+    if (Array.isArray(figures.figures) && global.GanQualityFigures) {
+      return global.GanQualityFigures.text(figures);
+    }
     if (figures.classifier_fid !== undefined) return `classifier-FID ${figures.classifier_fid}`;
     return figures.note || "";
   }
