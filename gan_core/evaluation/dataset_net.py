@@ -52,6 +52,7 @@ MAX_INPUT = 32  # px: images are shrunk to this (or kept when smaller).
 MAX_TRAIN = 5000  # images: a larger set is subsampled (bounded time, memory).
 TRAIN_STEPS = 200  # a few seconds on one CPU thread at 16-32 px.
 BATCH = 32
+WIDTH = 16  # channels of the first conv block, as the digit classifier
 HELD_OUT = 0.1  # share kept aside to measure the net (at least 4 images).
 
 
@@ -189,7 +190,7 @@ def train_dataset_net(data: ImageData, seed: int = 0) -> DatasetNet:
     with torch.random.fork_rng(devices=[]), _one_thread():
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        net = DigitNet(num_classes=classes, in_channels=data.channels)
+        net = DigitNet(WIDTH, num_classes=classes, in_channels=data.channels)
         opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=TRAIN_STEPS)
         net.train()
@@ -212,7 +213,7 @@ def _load(path: Path) -> DatasetNet | None:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         meta = payload["meta"]
-        net = DigitNet(num_classes=meta["classes"], in_channels=meta["channels"])
+        net = DigitNet(WIDTH, num_classes=meta["classes"], in_channels=meta["channels"])
         net.load_state_dict(payload["weights"])
     except Exception:  # missing, truncated or from another recipe: retrain
         return None
