@@ -107,3 +107,13 @@ def test_a_class_folder_is_measured_in_its_own_label_nets_space(monkeypatch, tmp
     assert agreement["value"] > 0.9 and agreement["chance"] == 0.1
     assert "trained on this dataset's class labels" in agreement["space_label"]
     assert list(tmp_path.glob("dataset-nets/*.pt")), "the net is cached"
+
+
+def test_asked_classes_map_to_the_real_sets_labels_by_name():
+    from gan_core.evaluation.quality import _to_real_classes
+
+    asked = torch.tensor([0, 1, 1, 0])
+    mapped = _to_real_classes(asked, ("dogs", "cats"), ("cats", "dogs"))
+    assert mapped.tolist() == [1, 0, 0, 1]
+    with pytest.raises(ValueError, match="not in the real data"):
+        _to_real_classes(asked, ("dogs", "birds"), ("cats", "dogs"))
