@@ -280,6 +280,11 @@ GAN_DATA_CACHE_AHEAD = os.environ.get("GAN_DATA_CACHE_AHEAD", "1") != "0"
 GAN_DATA_CACHE_MAX_BYTES = int(
     float(os.environ.get("GAN_DATA_CACHE_MAX_BYTES", 50 << 30))
 )
+# Standard Inception FID/KID on the timeline: the local path of the standard
+# Inception-v3 weights file (README, "Quality figures"); its SHA-256 is checked
+# before use against GAN_INCEPTION_SHA256 (empty: the standard file's).
+GAN_INCEPTION_WEIGHTS = os.environ.get("GAN_INCEPTION_WEIGHTS", "")
+GAN_INCEPTION_SHA256 = os.environ.get("GAN_INCEPTION_SHA256", "")
 # A dataset in processing that shows no sign of life this long lost its worker
 # and is queued again (ganweb/datasets/reclaim.py).
 GAN_DATASET_STALE_SECONDS = float(os.environ.get("GAN_DATASET_STALE_SECONDS", 120))

@@ -1,5 +1,7 @@
 """Evaluation: mode coverage on 2D mixtures, classifier-FID/KID, stacked-MNIST
-modes and conditional accuracy, with the small digit classifiers they use.
+modes and conditional accuracy, with the small digit classifiers they use;
+precision/recall and class agreement on any image data (quality.py), in the
+digit classifier's, Inception's or the dataset's own net's feature space.
 
 classifier-FID is computed in the feature space of a small classifier trained
 here on builtin:mnist (or builtin:digits); it is not Inception FID and must
@@ -18,12 +20,14 @@ from gan_core.evaluation.fid import (
     kid_from_features,
 )
 from gan_core.evaluation.points import ModeReport, mode_coverage
+from gan_core.evaluation.precision_recall import PrecisionRecall, precision_recall
 from gan_core.evaluation.stacked import make_stacked_mnist, stacked_mnist_modes
 
 __all__ = [
     "KID",
     "FeatureScores",
     "ModeReport",
+    "PrecisionRecall",
     "class_accuracy",
     "classifier_fid",
     "classifier_kid",
@@ -33,5 +37,6 @@ __all__ = [
     "kid_from_features",
     "make_stacked_mnist",
     "mode_coverage",
+    "precision_recall",
     "stacked_mnist_modes",
 ]

@@ -57,6 +57,7 @@ class DigitNet(nn.Module):
         width: int = 16,  # Channels of the first block; doubled per block.
         feature_dim: int = 128,  # Width of the penultimate (feature) layer.
         num_classes: int = 10,
+        in_channels: int = 1,  # 1 for the digits; 3 for photos (dataset_net.py).
     ):
         super().__init__()
 
@@ -69,7 +70,9 @@ class DigitNet(nn.Module):
             )
 
         self.body = nn.Sequential(
-            block(1, width), block(width, 2 * width), block(2 * width, 4 * width)
+            block(in_channels, width),
+            block(width, 2 * width),
+            block(2 * width, 4 * width),
         )
         self.pool = nn.AdaptiveAvgPool2d(3)  # Any input size -> [N, 4w, 3, 3].
         self.fc = nn.Linear(4 * width * 9, feature_dim)
@@ -77,7 +80,7 @@ class DigitNet(nn.Module):
         self.head = nn.Linear(feature_dim, num_classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x [N, 1, S, S] in [-1, 1] -> (features [N, D], logits [N, classes])."""
+        """x [N, C, S, S] in [-1, 1] -> (features [N, D], logits [N, classes])."""
         h = self.pool(self.body(x)).flatten(1)
         features = F.relu(self.fc(h))
         return features, self.head(self.drop(features))

@@ -82,6 +82,12 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         "et al. 2019) with gamma at this percentile of F (80 is usual; 0 keeps "
         "the most)",
     )
+    p.add_argument(
+        "--quality",
+        action="store_true",
+        help="add precision/recall (Kynkaanniemi et al. 2019) and, for class "
+        "data, class agreement, in the feature space that suits the data",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, ... for sampling")
     p.set_defaults(func=cmd_evaluate)
     return p
@@ -98,6 +104,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         inception_weights=args.inception_weights,
         device=args.device,
         rejection=args.rejection,
+        quality=args.quality,
     )
     if args.json:
         print(json.dumps(report, indent=2))
@@ -120,8 +127,15 @@ def evaluate_checkpoint(
     inception_weights: str | None = None,
     device: str = "cpu",
     rejection: float | None = None,
+    quality: bool = False,
+    real=None,
+    quality_options: dict | None = None,
 ) -> dict:
     """The evaluation report of checkpoint ``path`` as a JSON-ready dict.
+
+    ``quality``: add the figures of quality.py (precision/recall, class
+    agreement; Inception ones when ``quality_options`` name the weights);
+    ``real``: the real data already loaded (an upload), instead of ``data``.
 
     ``rejection``: for 2D points, draw the samples by discriminator rejection
     sampling with gamma at that percentile (gan_core.rejection). ``n``: the
@@ -136,7 +150,10 @@ def evaluate_checkpoint(
         raise EvaluationError(f"--n must be at least 2, got {n}")
     handle = load_generator(path, device=device)
     stored = load_checkpoint(path).get("data", {})  # the handle has no fingerprint
-    real, builtin = real_data(handle, stored.get("fingerprint", ""), data)
+    if real is None:
+        real, builtin = real_data(handle, stored.get("fingerprint", ""), data)
+    else:
+        builtin = None
     report = {
         "checkpoint": str(path),
         "family": handle.family,
@@ -155,9 +172,18 @@ def evaluate_checkpoint(
         return report
     if rejection is not None:
         raise EvaluationError("--rejection is for 2D points only")
+    options = dict(quality_options or {}) if quality else None
     report.update(
         _image_report(
-            handle, real, builtin, n, seed, classifier, stacked, inception_weights
+            handle,
+            real,
+            builtin,
+            n,
+            seed,
+            classifier,
+            stacked,
+            inception_weights,
+            options,
         )
     )
     return report
@@ -241,13 +267,15 @@ def _digit_classes(class_names: tuple[str, ...]) -> list[int] | None:
 
 
 def _image_report(
-    handle, real, builtin, n, seed, classifier, stacked, inception_weights
+    handle, real, builtin, n, seed, classifier, stacked, inception_weights, quality
 ) -> dict:
     from gan_core.data.types import ImageData
 
     if real is not None and not isinstance(real, ImageData):
         raise EvaluationError(f"the real data is {real.kind} data, not images")
     classifier = classifier or (builtin if builtin in DIGIT_SETS else None)
+    if quality is not None and not quality.get("digit_classifier", True):
+        classifier = None  # not trained here: the data's own net instead
     digit_of = _digit_classes(handle.class_names) if handle.conditional else None
     labels = None
     if handle.conditional:
@@ -262,13 +290,32 @@ def _image_report(
         out["stacked_mnist"] = _stacked(fake)
     if inception_weights is not None:
         out["inception"] = _inception(real, fake, inception_weights)
+    if quality is not None and real is not None:
+        out["quality"] = _quality(handle, real, builtin, fake, labels, seed, quality)
     if not out:
         raise EvaluationError(
-            "nothing to report for this data: pass --classifier mnist|digits and "
-            "--data (the real digit images), --stacked for RGB stacked digits, or "
-            "--inception-weights FILE"
+            "nothing to report for this data: pass --quality, --classifier "
+            "mnist|digits and --data (the real digit images), --stacked for RGB "
+            "stacked digits, or --inception-weights FILE"
         )
     return out
+
+
+def _quality(handle, real, builtin, fake, labels, seed: int, options: dict) -> dict:
+    from gan_core.evaluation.quality import quality_figures
+
+    try:
+        return quality_figures(
+            real,
+            fake,
+            builtin=builtin,
+            asked=labels,
+            class_names=tuple(handle.class_names or ()),
+            seed=seed,
+            **options,
+        )
+    except ValueError as exc:  # non-finite features, too few images
+        raise EvaluationError(str(exc)) from None
 
 
 def _real_subset(real, n: int, seed: int) -> torch.Tensor:
@@ -403,6 +450,12 @@ def format_report(report: dict) -> str:
             f"Inception KID {i['kid']:.5f} +- {i['kid_std']:.5f} ({n_pair}; "
             f"subsets of {i['kid_subset_size']}{_kid_caveat(i['kid_subset_size'])})"
         )
+    for item in report.get("quality", {}).get("figures", []):
+        lines.append(
+            f"{item['metric'].replace('_', ' ')} {item['value']:.4g} "
+            f"(n={item['n']}; {item['space_label']})"
+        )
+    lines += report.get("quality", {}).get("notes", [])
     return "\n".join(lines)
 
 

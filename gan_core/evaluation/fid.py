@@ -27,6 +27,11 @@ import numpy as np
 import torch
 
 from gan_core.evaluation.features import check_finite, features_once
+from gan_core.evaluation.inception_weights import (
+    STANDARD_SHA256,
+    InceptionUnavailable,
+    verify_inception_weights,
+)
 
 KID_SUBSETS = 100  # Binkowski et al. 2018, section 4: 100 subsets ...
 KID_SUBSET_SIZE = 1000  # ... of 1,000 samples each.
@@ -228,10 +233,6 @@ def classifier_scores(
 # -- standard Inception FID / KID (optional) ------------------------------------
 
 
-class InceptionUnavailable(RuntimeError):
-    """Inception FID needs torchmetrics and a local Inception weights file."""
-
-
 INCEPTION_FEATURES = "Inception-v3 pool3, 2048-d (torchmetrics)"
 
 
@@ -240,6 +241,7 @@ def inception_scores(
     fake_images: torch.Tensor,
     weights_path: str | Path,
     device="cpu",
+    sha256: str = STANDARD_SHA256,
 ) -> dict:
     """Standard FID and KID over torchmetrics' Inception-v3 features, loaded
     from a local file (its ``feature_extractor_weights_path``); nothing is
@@ -250,9 +252,9 @@ def inception_scores(
     Images [N, C, H, W] in [-1, 1] (gray is repeated to RGB). Returns {"fid",
     "kid", "kid_std", "kid_subset_size", "n_real", "n_fake", "features"}.
     Raises InceptionUnavailable when torchmetrics is not installed or the
-    weights file does not exist.
+    weights file does not exist or is not the standard one (``sha256``).
     """
-    extract = inception_extractor(weights_path, device)
+    extract = inception_extractor(weights_path, device, sha256)
     return scores_from_extractor(real_images, fake_images, extract, INCEPTION_FEATURES)
 
 
@@ -274,11 +276,12 @@ def scores_from_extractor(real_images, fake_images, extract, features: str) -> d
     }
 
 
-def inception_extractor(weights_path: str | Path, device="cpu"):
-    """images [N, C, H, W] in [-1, 1] -> Inception-v3 features [N, 2048]."""
-    path = Path(weights_path).expanduser()
-    if not path.is_file():
-        raise InceptionUnavailable(f"Inception weights file not found: {path}")
+def inception_extractor(
+    weights_path: str | Path, device="cpu", sha256: str = STANDARD_SHA256
+):
+    """images [N, C, H, W] in [-1, 1] -> Inception-v3 features [N, 2048], from
+    the weights file once its checksum matches ``sha256``."""
+    path = verify_inception_weights(weights_path, sha256)
     try:
         from torchmetrics.image.fid import FrechetInceptionDistance
     except ImportError as exc:

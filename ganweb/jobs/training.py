@@ -147,17 +147,22 @@ def _training_data(job: Job, config, forwarder):
     with its real class names (folders on disk are numbered, names are ours)."""
     if job.dataset is None:
         return job.data_ref
-    import dataclasses
-
     from gan_core.events import PreparingEvent
-    from ganweb.datasets.training_cache import dataset_cache_load
 
     def preparing(done: int, total: int) -> None:
         forwarder(PreparingEvent(image_size=config.image_size, done=done, total=total))
 
-    data = dataset_cache_load(
-        dataset=job.dataset, image_size=config.image_size, also=preparing
-    )
+    return upload_data(job, config.image_size, also=preparing)
+
+
+def upload_data(job: Job, image_size: int, also=None):
+    """The job's upload at ``image_size`` through its training cache, with
+    the real class names; what training and its evaluation both read."""
+    import dataclasses
+
+    from ganweb.datasets.training_cache import dataset_cache_load
+
+    data = dataset_cache_load(dataset=job.dataset, image_size=image_size, also=also)
     names = (job.dataset.stats or {}).get("class_names") or []
     if getattr(data, "labels", None) is not None and len(names) == data.num_classes:
         data = dataclasses.replace(data, class_names=tuple(names))

@@ -2,9 +2,14 @@
 
 After each checkpoint the training worker queues ``evaluate_checkpoint``; a
 light worker draws samples from it and measures them the way the data allows
-(gan_core.evaluation: mode coverage for 2D points, classifier-FID for the
-built-in digit sets), stores the figures on the Checkpoint row and tells live
-viewers. Training never waits for it.
+(gan_core.evaluation: mode coverage for 2D points; for images precision and
+recall, class agreement for class data, classifier-FID for the built-in digit
+sets and Inception FID/KID when GAN_INCEPTION_WEIGHTS is set), stores the
+figures on the Checkpoint row and tells live viewers. Training never waits
+for it.
+
+Image figures are stored as {"figures": [...], "notes": [...]}, each figure
+with its n and feature space (gan_core.evaluation.quality.figure).
 """
 
 from __future__ import annotations
@@ -27,10 +32,25 @@ def timeline_figures(report: dict) -> dict:
             "of": modes["num_modes"],
             "high_quality": round(modes["high_quality_fraction"], 4),
         }
+    figures = list(report.get("quality", {}).get("figures", []))
     if "classifier_fid" in report:
-        scores = report["classifier_fid"]
-        return {"classifier_fid": round(scores["classifier_fid"], 2)}
-    return {"note": "no figure for this data"}
+        figures.insert(0, _classifier_fid_figure(report["classifier_fid"]))
+    notes = list(report.get("quality", {}).get("notes", []))
+    if not figures:
+        return {"note": "; ".join(notes) or "no figure for this data"}
+    return {"figures": figures, "notes": notes}
+
+
+def _classifier_fid_figure(scores: dict) -> dict:
+    from gan_core.evaluation.quality import Space, figure
+
+    name = scores["classifier"]
+    space = Space(
+        f"{name}-classifier",
+        f"the builtin:{name} digit classifier's features (128-d)",
+        None,
+    )
+    return figure("classifier_fid", scores["classifier_fid"], scores["n_fake"], space)
 
 
 @shared_task(name="workers.tasks.evaluation.evaluate_checkpoint", ignore_result=True)
@@ -47,15 +67,18 @@ def evaluate_checkpoint(job_id: int, step: int) -> dict:
         return {"note": "gone"}
     data = job.data_ref if job.data_ref.startswith("builtin:") else None
     try:
-        if data and not _classifier_ready(data):
-            # Training the digit classifier takes minutes of this worker's
-            # time, which belongs to the playground: it is trained by
-            # `python -m gan_core evaluate` (or the test suite), not here.
-            raise RuntimeError(
-                "no classifier-FID yet: the digit classifier is not trained on "
-                "this server (python -m gan_core evaluate trains it)"
-            )
-        report = evaluate(path, n=TIMELINE_SAMPLES, data=data)
+        # Training the digit classifier takes minutes of this worker's time,
+        # which belongs to the playground: without it the digits are measured
+        # in their own small net's space (seconds), like any other data.
+        ready = data is None or _classifier_ready(data)
+        report = evaluate(
+            path,
+            n=TIMELINE_SAMPLES,
+            data=data,
+            real=_upload(job, path),
+            quality=True,
+            quality_options=quality_options(ready),
+        )
         figures = timeline_figures(report)
     except Exception as exc:  # noqa: BLE001 - a figure we cannot make is a note
         log.info("no figures for job %s step %s: %s", job_id, step, exc)
@@ -66,6 +89,28 @@ def evaluate_checkpoint(job_id: int, step: int) -> dict:
     )
     event_publisher().flush()
     return figures
+
+
+def quality_options(digit_classifier: bool) -> dict:
+    """What the operator configured: the Inception weights and their digest."""
+    from django.conf import settings
+
+    return {
+        "inception_weights": settings.GAN_INCEPTION_WEIGHTS or None,
+        "inception_sha256": settings.GAN_INCEPTION_SHA256 or None,
+        "digit_classifier": digit_classifier,
+    }
+
+
+def _upload(job, path):
+    """The job's uploaded images at the checkpoint's size, or None (built-in)."""
+    if job.dataset is None:
+        return None
+    from gan_core.checkpoint import load_checkpoint
+    from ganweb.jobs.training import upload_data
+
+    size = int(load_checkpoint(path)["config"].get("image_size") or 0)
+    return upload_data(job, size or 32)
 
 
 def _classifier_ready(data_ref: str) -> bool:

@@ -37,8 +37,13 @@ def test_conditional_digits_checkpoint_gets_fid_and_class_accuracy(tmp_path, cap
     path = _checkpoint(
         tmp_path, "cgan", "builtin:digits", image_size=16, g_channels=4, d_channels=4
     )
-    report = _report(capsys, ["--checkpoint", path, "--n", "120", "--seed", "3"])
+    argv = ["--checkpoint", path, "--n", "120", "--seed", "3", "--quality"]
+    report = _report(capsys, argv)
     assert report["data"] == "builtin:digits"
+    quality = {f["metric"]: f for f in report["quality"]["figures"]}
+    assert set(quality) == {"precision", "recall", "class_agreement"}
+    assert all(f["n"] == 120 for f in quality.values())
+    assert quality["class_agreement"]["space"] == "digits-classifier"
     scores = report["classifier_fid"]
     assert scores["classifier"] == "digits" and scores["n_fake"] == 120
     assert scores["classifier_fid"] > 0 and "not Inception" in scores["note"]
