@@ -26,11 +26,8 @@
       if (key.startsWith("loss_")) lossChart.add(`${run} · ${key.slice(5)}`, point.step, value);
       else if (D_NAMES[key]) dChart.add(`${run} · ${D_NAMES[key]}`, point.step, value);
     }));
-    job.figures.forEach((entry) => Object.entries(entry.figures || {}).forEach(([key, value]) => {
-      if (typeof value === "number" && !["of", "n", "count", "samples"].includes(key)) {
-        figuresChart.add(`${run} · ${key}`, entry.step, value);
-      }
-    }));
+    job.figures.forEach((entry) => GanQualityFigures.chartable(entry.figures)
+      .forEach(([key, value]) => figuresChart.add(`${run} · ${key}`, entry.step, value)));
   });
   lossChart.draw();
   dChart.draw();

@@ -39,5 +39,22 @@
     return parts.concat(payload.notes || []).join(" · ");
   }
 
-  global.GanQualityFigures = { text, groups };
+  // Sizes and counts that come with a figure: said in its text, not charted.
+  const NOT_CHARTED = new Set(["of", "n", "count", "samples", "n_real", "n_fake", "step"]);
+
+  // [series name, value] pairs of one checkpoint's figures to chart. Quality
+  // figures are one series per column (metric, feature space and n), so
+  // figures from different spaces or n are never drawn as one line; older
+  // flat figures (mode coverage) chart their numbers.
+  function chartable(figures) {
+    if (Array.isArray((figures || {}).figures)) {
+      return figures.figures
+        .filter((f) => typeof f.value === "number" && isFinite(f.value))
+        .map((f) => [f.column || `${f.metric} (${f.space}, n=${f.n})`, f.value]);
+    }
+    return Object.entries(figures || {}).filter(
+      ([key, value]) => typeof value === "number" && isFinite(value) && !NOT_CHARTED.has(key));
+  }
+
+  global.GanQualityFigures = { text, groups, chartable };
 })(window);

@@ -9,26 +9,11 @@
     if (figures.modes !== undefined) {
       return `${figures.modes} of ${figures.of} modes, ${(100 * figures.high_quality).toFixed(1)}% high quality`;
     }
-    if (Array.isArray(figures.figures) && global.GanQualityFigures) {
+    if (Array.isArray(figures.figures)) {
       return global.GanQualityFigures.text(figures);
     }
     if (figures.classifier_fid !== undefined) return `classifier-FID ${figures.classifier_fid}`;
     return figures.note || "";
-  }
-
-  // Sizes and counts that come with a figure: said in its text, not charted.
-  const NOT_CHARTED = new Set(["of", "n", "count", "samples", "n_real", "n_fake", "step"]);
-
-  function chartable(figures) {
-    // Quality figures: one series per column (metric, feature space and n),
-    // so figures from different spaces or n are never drawn as one line.
-    if (Array.isArray((figures || {}).figures)) {
-      return figures.figures
-        .filter((f) => typeof f.value === "number" && isFinite(f.value))
-        .map((f) => [f.column || `${f.metric} (${f.space}, n=${f.n})`, f.value]);
-    }
-    return Object.entries(figures || {}).filter(
-      ([key, value]) => typeof value === "number" && isFinite(value) && !NOT_CHARTED.has(key));
   }
 
   function Timeline(list, form, chart) {
@@ -70,7 +55,7 @@
   Timeline.prototype.drawChart = function (steps) {
     if (!this.chart) return;
     this.chart.clear();
-    steps.forEach((step) => chartable(this.entries.get(step).figures)
+    steps.forEach((step) => global.GanQualityFigures.chartable(this.entries.get(step).figures)
       .forEach(([key, value]) => this.chart.add(key, step, value)));
     this.chart.host.hidden = this.chart.count() === 0;
     if (!this.chart.host.hidden) this.chart.draw();
