@@ -37,6 +37,61 @@ def job_list(request):
     )
 
 
+def _origin_request(request) -> dict | None:
+    """The init-from choice a link or the form carries (None: random weights)."""
+    params = request.POST if request.method == "POST" else request.GET
+    job_id = params.get("init_from") or ""
+    if not job_id:
+        return None
+    step = parse_step(params.get("step") or "")
+    return {"job": job_id, "step": step, "share": params.get("share") or ""}
+
+
+def _origin_or_404(request, wanted: dict):
+    from ganweb.jobs.origins import OriginError, origin_resolve
+
+    try:
+        return origin_resolve(user=request.user, origin=wanted)
+    except OriginError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def job_train_further(request):
+    """Step one of "Train further on another dataset": choose the data."""
+    from gan_core.registry import get_family
+    from ganweb.datasets.selectors import builtin_summaries, datasets_for_user
+    from ganweb.jobs.data_sources import family_suits
+
+    wanted = _origin_request(request)
+    if wanted is None:
+        raise Http404("choose a model to train further")
+    origin = _origin_or_404(request, wanted)
+    family = get_family(origin.job.family)
+    own = [
+        {"data_ref": str(d.pk), "title": d.name, "kind": d.kind}
+        for d in datasets_for_user(request.user)
+        if d.state == "ready" and family_suits(family, d.kind)
+    ]
+    builtins = [
+        {"data_ref": b["id"], "title": b["name"], "kind": b["kind"]}
+        for b in builtin_summaries()
+        if family_suits(family, b["kind"])
+    ]
+    return render(
+        request,
+        "jobs/train_further.html",
+        {"origin": origin, "wanted": wanted, "datasets": own + builtins},
+    )
+
+
+def _own_models(user, family: str, limit: int = 30) -> list:
+    """The user's models of ``family`` that have a checkpoint to start from."""
+    from ganweb.playground.selectors import model_has_checkpoint
+
+    jobs = jobs_for_user(user).filter(family=family)[: limit * 2]
+    return [job for job in jobs if model_has_checkpoint(job)][:limit]
+
+
 def job_new(request):
     data_ref = request.GET.get("dataset") or request.POST.get("dataset") or ""
     try:
@@ -52,15 +107,23 @@ def job_new(request):
         for f in families_catalog()
         if family_suits(get_family(f["name"]), source.kind)
     ]
+    wanted = _origin_request(request)
+    origin = _origin_or_404(request, wanted) if wanted else None
     family_name = (
         request.GET.get("model") or request.POST.get("model") or suitable[0]["name"]
     )
+    if origin is not None:  # a start of one family fixes the family
+        family_name = origin.job.family
+        suitable = [f for f in suitable if f["name"] == family_name]
     family = family_entry(family_name)
     if family is None or family not in suitable:
         raise Http404("that model family cannot train on this dataset")
     preset = request.GET.get("preset") or "quick"
     initial = {spec["name"]: spec.get("default") for spec in family["settings"]}
     initial.update(family["presets"].get(preset, {}))
+    if origin is not None:  # its widths and size, so its weights fit
+        known = {spec["name"] for spec in family["settings"]}
+        initial.update({k: v for k, v in origin.job.config.items() if k in known})
     form_class = settings_form_class(family["settings"])
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -70,6 +133,7 @@ def job_new(request):
                 data_ref=source.data_ref,
                 family=family["name"],
                 config=settings_from_form(form, family["settings"]),
+                origin=origin,
             )
         except services.QueueUnavailable as exc:  # saved: its page says why
             messages.warning(request, str(exc))
@@ -84,6 +148,9 @@ def job_new(request):
         "family": family,
         "preset": preset,
         "form": form,
+        "origin": origin,
+        "wanted": wanted,
+        "own_models": _own_models(request.user, family["name"]),
     }
     return render(request, "jobs/new.html", context, status=400 if form.errors else 200)
 
@@ -177,6 +244,27 @@ def job_action(request, job_id: int, action: str):
     except services.JobError as exc:
         messages.error(request, str(exc))
     return redirect("job-detail", job_id=job.pk)
+
+
+def job_import(request):
+    """Upload a checkpoint downloaded from GAN Studio as a model of one's own."""
+    from ganweb.jobs.imports import checkpoint_import
+
+    error = ""
+    if request.method == "POST":
+        try:
+            job = checkpoint_import(
+                owner=request.user,
+                upload=request.FILES.get("file"),
+                name=request.POST.get("name", ""),
+            )
+        except services.JobError as exc:
+            error = str(exc)
+        else:
+            messages.info(request, f"Imported as model {job.pk}.")
+            return redirect("job-detail", job_id=job.pk)
+    status = 400 if error else 200
+    return render(request, "jobs/import.html", {"error": error}, status=status)
 
 
 def job_file(request, job_id: int, path: str):
