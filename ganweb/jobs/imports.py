@@ -53,13 +53,22 @@ def _store(upload, path: Path) -> None:
 
 def _check_on_worker(source: Path, dest: Path, shown: str) -> dict:
     from celery.exceptions import TimeoutError as CeleryTimeout
+    from kombu.exceptions import OperationalError
 
     from workers.tasks.checkpoints import import_checkpoint
 
     timeout = float(getattr(settings, "GAN_IMPORT_TIMEOUT", 120))
-    result = import_checkpoint.apply_async(
-        args=[str(source), str(dest), shown], queue="light", expires=timeout
-    )
+    try:
+        result = import_checkpoint.apply_async(
+            args=[str(source), str(dest), shown],
+            queue="light",
+            expires=timeout,
+            retry=False,
+        )
+    except (OperationalError, ConnectionError, OSError) as exc:
+        raise NoWorkerChecked(
+            "the job queue cannot be reached right now; try again in a moment"
+        ) from exc
     try:
         return result.get(timeout=timeout)
     except CeleryTimeout as exc:
