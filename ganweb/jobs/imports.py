@@ -9,6 +9,7 @@ with that one checkpoint, usable in the playground and as a starting point.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -23,6 +24,8 @@ from ganweb.jobs.models import Checkpoint, Job, JobState
 from ganweb.jobs.services import JobError, job_name_clean
 
 IMPORTED_DATA_REF = "imported"
+
+log = logging.getLogger(__name__)
 
 
 class NoWorkerChecked(JobError):
@@ -132,4 +135,16 @@ def _create_model(*, owner, answer: dict, clean: Path, shown: str, name: str) ->
         Checkpoint.objects.create(job=job, step=step, path=path)
         Job.objects.filter(pk=job.pk).update(latest_checkpoint=path)
         job.refresh_from_db()
+        transaction.on_commit(lambda: _measure(job.pk, step))
     return job
+
+
+def _measure(job_id: int, step: int) -> None:
+    """The timeline's figures for the one checkpoint, as for trained ones; a
+    broker that is down costs the figures, never the import."""
+    from workers.tasks.evaluation import evaluate_checkpoint
+
+    try:
+        evaluate_checkpoint.apply_async(args=[job_id, step], queue="light")
+    except Exception as exc:  # noqa: BLE001
+        log.warning("no figures for imported model %s: %s", job_id, exc)
