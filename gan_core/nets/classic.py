@@ -11,6 +11,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
+from gan_core.nets.blocks import conv_blocks
+
 D_NORMS = ("batch", "layer", "none", "spectral")
 
 
@@ -200,10 +202,7 @@ class DCDiscriminator(nn.Module):
 
     def d_blocks(self) -> list[nn.Module]:
         """The strided blocks from the image side (conv, norm, activation)."""
-        layers = list(self.features)
-        starts = [i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)]
-        ends = starts[1:] + [len(layers)]
-        return [nn.Sequential(*layers[a:b]) for a, b in zip(starts, ends, strict=True)]
+        return conv_blocks(self.features)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
         if self.concat:

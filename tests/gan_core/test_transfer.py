@@ -141,12 +141,26 @@ def test_init_from_refuses_other_widths_naming_the_tensor(tmp_path, tiny_setting
         trainer.init_from(ckpt)
 
 
+FREEZE_CASES = {
+    "dcgan": lambda: ImageData(torch.rand(12, 3, 16, 16) * 2 - 1),
+    "cyclegan": lambda: DomainData(
+        torch.rand(6, 3, 16, 16) * 2 - 1, torch.rand(6, 3, 16, 16) * 2 - 1
+    ),
+}
+FREEZE_SETTINGS = {
+    "dcgan": {"g_channels": 4, "d_channels": 4, "batch_size": 4, "z_dim": 8},
+    "cyclegan": {"ngf": 4, "ndf": 4, "n_blocks": 1, "batch_size": 2},
+}
+
+
+@pytest.mark.parametrize("family", ["dcgan", "cyclegan"])
 def test_freeze_d_keeps_the_first_blocks_bit_identical_while_the_rest_trains(
-    tmp_path, tiny_settings
+    tmp_path, family
 ):
-    settings = tiny_settings("dcgan", image_size=16, freeze_d=1, steps=3, ema=0.0)
-    config = config_from_dict("dcgan", settings)
-    data = ImageData(torch.rand(12, 3, 16, 16) * 2 - 1)
+    settings = {**FREEZE_SETTINGS[family], "image_size": 16, "freeze_d": 1}
+    settings.update(steps=3, ema=0.0, sample_every=10, checkpoint_every=10)
+    config = config_from_dict(family, settings)
+    data = FREEZE_CASES[family]()
     trainer = Trainer(config, data, tmp_path, torch.device("cpu"), None, None)
     D, G = trainer.recipe.nets["D"], trainer.recipe.nets["G"]
     frozen = {id(p) for p in D.d_blocks()[0].parameters()}
@@ -159,9 +173,10 @@ def test_freeze_d_keeps_the_first_blocks_bit_identical_while_the_rest_trains(
             assert torch.equal(param, before_d[key]), f"frozen {key} moved"
         else:
             assert not torch.equal(param, before_d[key]), f"{key} did not train"
-    assert all(
+    moved = [
         not torch.equal(a, b) for a, b in zip(G.parameters(), before_g, strict=True)
-    )
+    ]
+    assert all(moved)
 
 
 def test_freeze_d_is_validated_against_the_discriminator_depth():
@@ -170,6 +185,9 @@ def test_freeze_d_is_validated_against_the_discriminator_depth():
         config_from_dict("dcgan", {"image_size": 16, "freeze_d": 3})
     with pytest.raises(ConfigError, match="freeze_d must be at most 2 at 16 px"):
         config_from_dict("stylegan2", {"image_size": 16, "freeze_d": 3})
+    # CycleGAN at 16 px: PatchGANs of depth 2, so three blocks before the output.
+    with pytest.raises(ConfigError, match="freeze_d must be at most 3 at 16 px"):
+        config_from_dict("cyclegan", {"image_size": 16, "freeze_d": 4})
     with pytest.raises(ConfigError, match="unknown setting 'freeze_d'"):
         config_from_dict("gan", {"freeze_d": 1})
 
