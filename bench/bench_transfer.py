@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    started_at = commit()  # the code that runs, not the HEAD when it ends
     subset, real = digits_split()
     arms = {
         "scratch": {},
@@ -130,7 +131,7 @@ def main() -> None:
             "## Transfer: fine-tuning from MNIST vs scratch on 200 digits "
             "(bench/bench_transfer.py)",
             "",
-            f"Machine: {machine()}; commit {commit()}; load average {load:.1f} "
+            f"Machine: {machine()}; commit {started_at}; load average {load:.1f} "
             "at the end (the machine was shared with other work: timings are "
             "not figures here, the FIDs are).",
             f"DCGAN 16 px, widths 32, batch 64. Pretrained {args.pretrain_steps} "
