@@ -60,6 +60,8 @@ def validate_job_request(*, user, data_ref: str, family: str, config: dict):
         validated = config_from_dict(family, config)
     except ConfigError as exc:
         raise JobError(str(exc), field=getattr(exc, "field", None) or "config") from exc
+    if getattr(validated, "mirror", False) and source.kind == "points":
+        raise JobError("mirror flips images; 2D points have none", field="mirror")
     return source, validated
 
 

@@ -1,4 +1,5 @@
-"""An imported model's pages: it says where it came from and has no re-run."""
+"""Pages and checks around transfer: an imported model says where it came
+from and has no re-run; mirror is refused where there are no images."""
 
 from __future__ import annotations
 
@@ -29,3 +30,10 @@ def test_imported_model_page_names_its_file_and_refuses_a_rerun(
     assert client.get("/jobs/import/").status_code == 200
     response = client.post("/api/jobs/import", {})
     assert response.status_code == 400 and response.json()["field"] == "file"
+
+
+def test_mirror_on_points_is_400_naming_the_setting(client, alice):
+    client.force_login(alice)
+    body = {"dataset": "builtin:ring8", "model": "gan", "config": {"mirror": True}}
+    response = client.post("/api/jobs/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["field"] == "mirror"
