@@ -158,10 +158,12 @@ class Progress:
     def _line(d: dict) -> str:
         kind = d["type"]
         if kind == "started":
-            return (
+            line = (
                 f"{d['family']} on {d['device']}: steps {d['start_step']} -> "
                 f"{d['total_steps']}"
             )
+            note = (d.get("init") or {}).get("note")
+            return f"{line}\n{note}" if note else line
         if kind in ("sample", "checkpoint"):
             return f"{kind} at step {d['step']}: {d['path']}"
         if kind == "finished":
@@ -242,7 +244,12 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
     from gan_core.trainer import TrainingDiverged, train
 
     family = get_family(args.model)
-    values = dict(family.presets.get(args.preset, {})) if args.preset else {}
+    values, origin_size = {}, 0
+    if args.init_from:  # its settings are the base: widths and size then match
+        from gan_core.transfer import origin_settings
+
+        values, origin_size = origin_settings(Path(args.init_from), family.name)
+    values.update(family.presets.get(args.preset, {}) if args.preset else {})
     if args.preset and args.preset not in family.presets:
         raise CLIError(
             f"unknown preset '{args.preset}' for {family.name} "
@@ -250,6 +257,11 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
         )
     values.update(settings)
     config = config_from_dict(family.name, values)
+    if origin_size and config.image_size != origin_size:  # before any data work
+        raise CLIError(
+            f"{Path(args.init_from).name} was trained with image size "
+            f"{origin_size}, this run has {config.image_size}: they must match"
+        )
     data = load_training_data(args.data, config.image_size, args.cache_dir)
     stop = InterruptStop()
     try:
@@ -261,6 +273,7 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
             on_event=Progress(quiet=args.quiet),
             should_stop=stop,
             resume=args.resume,
+            init_from=args.init_from,
         )
     except TrainingDiverged:
         return EXIT_FAILED  # the failed event already printed the reason
@@ -373,6 +386,13 @@ def build_parser(model: str | None = None) -> Parser:
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     train.add_argument("--preset", default=None, help="quick or quality")
     train.add_argument("--resume", action="store_true", help="continue from latest.pt")
+    train.add_argument(
+        "--init-from",
+        default=None,
+        metavar="CHECKPOINT",
+        help="start from this checkpoint's weights (same family and image shape; "
+        "its settings are the base, fresh optimizers, step 0)",
+    )
     train.add_argument("--quiet", action="store_true", help="only the progress bar")
     train.add_argument(
         "--cache-dir",

@@ -134,6 +134,13 @@ class TrainConfig:
         "DiffAugment policy for small datasets: comma-separated color, "
         "translation, cutout (empty = off); when set, ada auto stays off.",
     )
+    mirror: bool = setting(
+        False,
+        "Flip each real image left-right with probability 1/2 as it is drawn "
+        "(stylegan2-ada's --mirror): twice the views of a small set for free. "
+        "Labels never change; two-domain data flips each domain on its own. "
+        "Image data only.",
+    )
     channels_last: bool = setting(True, "Use channels_last memory format for convs.")
     compile: bool = setting(False, "Compile the networks with torch.compile.")
     sample_every: int = setting(
@@ -206,6 +213,28 @@ def ada_kimg_setting():
         min=0.001,
         max=100_000.0,
     )
+
+
+def freeze_d_setting():
+    return setting(
+        0,
+        "FreezeD (Mo et al. 2020): the first N discriminator blocks, from the "
+        "image side, keep their weights while the rest trains; for fine-tuning "
+        "a model started from a checkpoint (0 = off).",
+        min=0,
+        max=16,
+    )
+
+
+def check_freeze_d(config: TrainConfig, blocks: int) -> None:
+    """freeze_d may freeze every block but the discriminator's output layer."""
+    if config.freeze_d > blocks:
+        raise ConfigError(
+            f"freeze_d must be at most {blocks} at {config.image_size} px (the "
+            f"discriminator has {blocks} blocks before its output; got "
+            f"{config.freeze_d})",
+            field="freeze_d",
+        )
 
 
 def _power_of_two(config: TrainConfig, name: str = "image_size") -> None:
@@ -292,11 +321,14 @@ class DCGANConfig(TrainConfig):
     ada: str = ada_setting()
     ada_target: float = ada_target_setting()
     ada_kimg: float = ada_kimg_setting()
+    freeze_d: int = freeze_d_setting()
 
     def validate(self) -> None:
         super().validate()
         check_ada(self)
         _power_of_two(self)
+        # DCDiscriminator: one strided block per halving from image_size to 4.
+        check_freeze_d(self, int(math.log2(self.image_size)) - 2)
 
 
 @dataclass(frozen=True)

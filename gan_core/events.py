@@ -61,6 +61,12 @@ class StartedEvent(Event):
     start_step: int = _f("int", "Steps already done (non-zero when resumed).")
     device: str = _f("string", "Torch device, for example cpu or cuda:0.")
     config: dict = _f("object", "The validated settings, by snake_case name.", {})
+    init: dict = _f(
+        "object",
+        "When the run started from another checkpoint's weights (init-from): "
+        "source, loaded (tensors), reinitialised (names) and a note; else {}.",
+        {},
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ the training thread; a set streamed from the training cache is read ahead by a
 background thread (pinned memory on CUDA), which draws from a copy of the
 order, while the state saved is always that of the last batch handed out.
 uint8 images move to the device and become float there.
+
+With ``mirror`` each real image is flipped left-right with probability 1/2 as
+it is drawn (stylegan2-ada-pytorch's ``--mirror`` doubles the set with x-flips
+once; drawing the flip per batch gives the same distribution without storing
+twice the images). The flips come from the feed's own generator, saved with
+its state, and never touch labels; two-domain data flips each domain apart.
 """
 
 from __future__ import annotations
@@ -22,6 +28,14 @@ from gan_core.recipe import Batch
 
 GPU_DATA_BYTES = 2 << 30  # Datasets up to this size move to the GPU whole.
 PREFETCH_BATCHES = 3  # Batches read ahead of the training thread when streaming.
+FLIP_SEED_OFFSET = 104729  # The flip generator's seed is seed + this.
+
+
+def mirror_batch(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """``images`` [N, C, H, W] with each one flipped left-right with p = 1/2."""
+    flip = torch.rand(images.shape[0], generator=gen) < 0.5
+    flip = flip.to(images.device).view(-1, 1, 1, 1)
+    return torch.where(flip, images.flip(3), images)
 
 
 class IndexOrder:
@@ -113,9 +127,12 @@ class DataFeed:
         seed: int,
         device: torch.device,
         channels_last: bool,
+        mirror: bool = False,
     ):
         self.batch_size, self.device = batch_size, device
         self.channels_last = channels_last
+        self.mirror = mirror
+        self.flip_gen = torch.Generator().manual_seed(seed + FLIP_SEED_OFFSET)
         if isinstance(data, PointData):
             streams = [[data.points]]
         elif isinstance(data, DomainData):
@@ -169,6 +186,8 @@ class DataFeed:
         out = [r.to(self.device, non_blocking=True) for r in rows]
         if out[0].dtype == torch.uint8:  # x / 127.5 - 1, on the device
             out[0] = out[0].float().div_(127.5).sub_(1.0)
+        if out[0].dim() == 4 and self.mirror:
+            out[0] = mirror_batch(out[0], self.flip_gen)
         if out[0].dim() == 4 and self.channels_last:
             out[0] = out[0].contiguous(memory_format=torch.channels_last)
         return out
@@ -192,6 +211,7 @@ class DataFeed:
                 p if p is not None else torch.empty(0, dtype=torch.int64) for p in perms
             ],
             "pos": pos,
+            "flip": self.flip_gen.get_state(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -202,6 +222,8 @@ class DataFeed:
             perm = state["perms"][i]
             order.perm = perm if perm.numel() else None
             order.pos = int(state["pos"][i])
+        if "flip" in state:  # checkpoints from before mirror have none
+            self.flip_gen.set_state(state["flip"])
 
     def close(self) -> None:
         """Stop reading ahead (the feed starts again on the next batch)."""

@@ -81,6 +81,9 @@ class Recipe:
     # copy is made (self-conditioning fits its clusters); must not use the
     # global RNG, so a resumed run stays exact.
     fit: Callable[[Any], None] | None = None
+    # D's blocks from the image side (FreezeD, Mo et al. 2020): the trainer
+    # keeps the weights of the first ``freeze_d`` of them. Empty: no FreezeD.
+    d_blocks: list[nn.Module] = field(default_factory=list)
 
     def nets_of(self, optimizer: str) -> list[str]:
         return self.owners.get(optimizer, [optimizer])

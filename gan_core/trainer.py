@@ -43,6 +43,7 @@ from gan_core.feed import DataFeed
 from gan_core.recipe import Phase, Recipe
 from gan_core.registry import Family, list_families
 from gan_core.sampling import generate_in_chunks, save_grid, save_points_plot
+from gan_core.transfer import InitReport, init_from_checkpoint
 
 SAMPLE_IMAGES = 64  # Grid of 8 x 8 for unconditional image families.
 SAMPLE_POINTS = 512  # Generated points per point-data sample event.
@@ -146,6 +147,9 @@ class Trainer:
         # Real images shown to D (its main phase's batches), for images/s: G's
         # phases and D's regularization batches are not new images D judges.
         self.images_seen = 0
+        self.init_report: InitReport | None = None
+        if getattr(config, "mirror", False) and not self.images:
+            raise DataError("mirror flips images; it cannot apply to 2D points")
         self._build()
 
     # -- setup ---------------------------------------------------------------
@@ -179,9 +183,42 @@ class Trainer:
             for name in self.recipe.optimizers
         }
         self.feed = DataFeed(
-            self.data, c.batch_size, c.seed, self.device, self.channels_last
+            self.data,
+            c.batch_size,
+            c.seed,
+            self.device,
+            self.channels_last,
+            mirror=getattr(c, "mirror", False),
         )
+        self.frozen = self._frozen_params()
         self._fixed_inputs()
+
+    def _frozen_params(self) -> list[nn.Parameter]:
+        """FreezeD (Mo et al. 2020): the parameters of D's first freeze_d blocks.
+        They never get gradients, so neither optimizer step nor Adam's moments
+        move them (BatchNorm still normalizes with batch statistics)."""
+        n = getattr(self.config, "freeze_d", 0)
+        blocks = self.recipe.d_blocks
+        if n and len(blocks) < n:
+            raise ValueError(
+                f"freeze_d {n}: this discriminator has {len(blocks)} blocks"
+            )
+        return [p for block in blocks[:n] for p in block.parameters()]
+
+    def init_from(self, path: Path) -> InitReport:
+        """Start from the weights of checkpoint ``path`` (EMA included); the
+        optimizers, step and family state stay fresh. Raises CheckpointError."""
+        r = self.recipe
+        self.init_report = init_from_checkpoint(
+            path,
+            family=self.family.name,
+            info=self.info,
+            nets=r.nets,
+            ema=self.ema,
+            generator=r.generator,
+            device=self.device,
+        )
+        return self.init_report
 
     def _fixed_inputs(self) -> None:
         """Noise (and labels) for sample grids, from their own seeded generator so
@@ -387,6 +424,8 @@ class Trainer:
         trained = set(self.recipe.nets_of(optimizer))
         for name, net in self.recipe.nets.items():
             net.requires_grad_(name in trained)
+        for param in self.frozen:
+            param.requires_grad_(False)
 
     def _params(self, optimizer: str):
         for name in self.recipe.nets_of(optimizer):
@@ -488,6 +527,7 @@ class Trainer:
                 start_step=self.step,
                 device=str(self.device),
                 config=c.to_dict(),
+                init=self.init_report.to_dict() if self.init_report else {},
             )
         )
         for net in self.recipe.nets.values():
@@ -577,6 +617,7 @@ def train(
     on_event: Callable[[Event], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     resume: bool = False,
+    init_from: str | Path | None = None,
 ) -> TrainResult:
     """Train the family of ``config`` on ``data``, writing to ``out_dir``.
 
@@ -585,6 +626,9 @@ def train(
     on_event receives every gan_core.events event; should_stop is polled every
     step (true: checkpoint, emit ``stopped``, return status "stopped").
     resume continues exactly from out_dir/checkpoints/latest.pt.
+    init_from: a checkpoint of the same family and image shape to start from
+    (weights and EMA; fresh optimizers, step 0; gan_core.transfer). A resume
+    wins over it: a run that has its own checkpoint continues from that.
     Raises DataError, CheckpointError, DeviceError, or TrainingDiverged (after
     emitting ``failed``; no NaN checkpoint is written).
     """
@@ -597,6 +641,8 @@ def train(
     try:
         if resume:
             trainer.restore()
+        elif init_from is not None:
+            trainer.init_from(Path(init_from))
         return trainer.loop()
     finally:
         trainer.feed.close()  # stops a streamed feed's reader thread

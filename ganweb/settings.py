@@ -232,6 +232,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # runs for hours) has its own, GAN_JOB_TIME_LIMIT_SECONDS.
 GAN_PLAYGROUND_TIMEOUT = float(os.environ.get("GAN_PLAYGROUND_TIMEOUT", 30))
 GAN_PREFLIGHT_TIMEOUT = float(os.environ.get("GAN_PREFLIGHT_TIMEOUT", 120))
+# How long the web waits for a light worker to check an imported checkpoint.
+GAN_IMPORT_TIMEOUT = float(os.environ.get("GAN_IMPORT_TIMEOUT", 120))
 GAN_LIGHT_TASK_TIME_LIMIT = float(os.environ.get("GAN_LIGHT_TASK_TIME_LIMIT", 600))
 GAN_HARD_LIMIT_GRACE = 10.0
 GAN_TASK_TIME_LIMITS = {
@@ -239,6 +241,7 @@ GAN_TASK_TIME_LIMITS = {
     "workers.tasks.playground.render": GAN_PLAYGROUND_TIMEOUT,
     "workers.tasks.playground.describe": GAN_PLAYGROUND_TIMEOUT,
     "workers.tasks.preflight.preflight": GAN_PREFLIGHT_TIMEOUT,
+    "workers.tasks.checkpoints.import_checkpoint": GAN_IMPORT_TIMEOUT,
     "workers.tasks.datasets.process_dataset": float(
         os.environ.get("GAN_DATASET_TIME_LIMIT", 3600)
     ),

@@ -21,6 +21,7 @@ TASK_MODULES = [
     "workers.tasks.evaluation",
     "workers.tasks.preflight",
     "workers.tasks.projection",
+    "workers.tasks.checkpoints",
 ]
 
 app = Celery("gan_studio", include=TASK_MODULES)

@@ -81,6 +81,7 @@ def assemble(
         conditional=conditional,
         discriminate=discriminate if info.kind == "points" else None,
         state=ada_state(objective.augment),
+        d_blocks=D.d_blocks() if isinstance(D, DCDiscriminator) else [],
     )
 
 

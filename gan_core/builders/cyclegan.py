@@ -55,4 +55,5 @@ def build_cyclegan(config: CycleGANConfig, info: DataInfo, device) -> Recipe:
         z_dim=1,  # Unused: a translator has no latent.
         generate=generate,
         state={"loss": loss},
+        d_blocks=D.d_blocks(),
     )

@@ -11,8 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gan_core.config import ConfigError, TrainConfig, setting
+from gan_core.config import (
+    ConfigError,
+    TrainConfig,
+    check_freeze_d,
+    freeze_d_setting,
+    setting,
+)
 from gan_core.registry import Family, deferred_build
+
+
+def patch_layers_for(image_size: int, n_layers: int = 3) -> int:
+    """Largest PatchGAN depth <= n_layers whose output is at least 1x1.
+
+    Each of the n stride-2 convs halves the size and the two final 4x4 stride-1
+    convs each take one pixel off, so the size must satisfy size / 2^n >= 3.
+    """
+    n = n_layers
+    while n > 1 and image_size // 2**n < 3:
+        n -= 1
+    return n
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,8 @@ class CycleGANConfig(TrainConfig):
     sample_every: int = setting(500, "Write a translation grid every N steps.",
                                 min=1, max=10_000_000)  # fmt: skip
 
+    freeze_d: int = freeze_d_setting()
+
     def validate(self) -> None:
         super().validate()
         if self.image_size % 4:
@@ -58,6 +78,8 @@ class CycleGANConfig(TrainConfig):
                 f"image_size must be a multiple of 4 (got {self.image_size})",
                 field="image_size",
             )
+        # Each PatchGAN: its first conv and one block per layer, then its output.
+        check_freeze_d(self, 1 + patch_layers_for(self.image_size, self.d_layers))
 
 
 FAMILIES = [

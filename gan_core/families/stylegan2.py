@@ -18,6 +18,8 @@ from gan_core.config import (
     ada_setting,
     ada_target_setting,
     check_ada,
+    check_freeze_d,
+    freeze_d_setting,
     setting,
 )
 from gan_core.registry import Family, deferred_build
@@ -80,6 +82,7 @@ class StyleGAN2Config(TrainConfig):
     ada: str = ada_setting()
     ada_target: float = ada_target_setting()
     ada_kimg: float = ada_kimg_setting()
+    freeze_d: int = freeze_d_setting()
 
     def validate(self) -> None:
         super().validate()
@@ -90,6 +93,8 @@ class StyleGAN2Config(TrainConfig):
                 f"image_size must be a power of two from 16 to 1024 (got {size})",
                 field="image_size",
             )
+        # StyleDiscriminator: one residual block per halving down to 4 px.
+        check_freeze_d(self, size.bit_length() - 3)
 
 
 FAMILIES = [

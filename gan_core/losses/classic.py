@@ -70,9 +70,11 @@ def gradient_penalty(
 
 @torch.no_grad()
 def clip_weights(module: nn.Module, c: float) -> None:
-    """Clamp every parameter of ``module`` to [-c, c] (WGAN's Lipschitz bound)."""
+    """Clamp every trained parameter of ``module`` to [-c, c] (WGAN's Lipschitz
+    bound); FreezeD's frozen ones (requires_grad off) keep their weights."""
     for p in module.parameters():
-        p.clamp_(-c, c)
+        if p.requires_grad:
+            p.clamp_(-c, c)
 
 
 class ClassicLoss:

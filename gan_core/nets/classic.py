@@ -11,6 +11,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
+from gan_core.nets.blocks import conv_blocks
+
 D_NORMS = ("batch", "layer", "none", "spectral")
 
 
@@ -173,7 +175,7 @@ class DCDiscriminator(nn.Module):
         if norm not in D_NORMS:
             raise ValueError(f"norm must be one of {D_NORMS}, got {norm!r}")
         m = _upsamplings(image_size)
-        self.num_classes = num_classes
+        self.num_classes, self.image_channels = num_classes, channels
         self.concat = bool(num_classes) and conditioning == "concat"
         sn = spectral_norm if norm == "spectral" else (lambda module: module)
         in_ch = channels + (num_classes if self.concat else 0)
@@ -197,6 +199,10 @@ class DCDiscriminator(nn.Module):
         if num_classes and conditioning == "projection":
             self.embed = sn(nn.Embedding(num_classes, ch))
         dcgan_init(self)
+
+    def d_blocks(self) -> list[nn.Module]:
+        """The strided blocks from the image side (conv, norm, activation)."""
+        return conv_blocks(self.features)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
         if self.concat:

@@ -18,6 +18,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan_core.families.cyclegan import patch_layers_for  # noqa: F401 (re-export)
+from gan_core.nets.blocks import conv_blocks
+
 
 def default_res_blocks(image_size: int) -> int:
     """The paper's choice: 6 residual blocks at 128 px and below, 9 above."""
@@ -99,18 +102,6 @@ class ResnetGenerator(nn.Module):
         return self.model(x)
 
 
-def patch_layers_for(image_size: int, n_layers: int = 3) -> int:
-    """Largest PatchGAN depth <= n_layers whose output is at least 1x1.
-
-    Each of the n stride-2 convs halves the size and the two final 4x4 stride-1
-    convs each take one pixel off, so the size must satisfy size / 2^n >= 3.
-    """
-    n = n_layers
-    while n > 1 and image_size // 2**n < 3:
-        n -= 1
-    return n
-
-
 class PatchDiscriminator(nn.Module):
     """PatchGAN: a map of logits, one per receptive field (70x70 for 3 layers)."""
 
@@ -139,6 +130,10 @@ class PatchDiscriminator(nn.Module):
         layers += [nn.Conv2d(ch, 1, 4, 1, 1)]
         self.model = init_normal(nn.Sequential(*layers))
 
+    def d_blocks(self) -> list[nn.Module]:
+        """Conv blocks from the image side, without the output conv."""
+        return conv_blocks(self.model)[:-1]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 1, h, w] logits.
         return self.model(x)
 
@@ -164,6 +159,11 @@ class CycleDiscriminators(nn.Module):
     def __init__(self, d_a: nn.Module, d_b: nn.Module):
         super().__init__()
         self.d_a, self.d_b = d_a, d_b
+
+    def d_blocks(self) -> list[nn.Module]:
+        """Block i of D_A with block i of D_B: FreezeD freezes both."""
+        pairs = zip(self.d_a.d_blocks(), self.d_b.d_blocks(), strict=True)
+        return [nn.ModuleList(pair) for pair in pairs]
 
     def forward(self, x: torch.Tensor, domain: str) -> torch.Tensor:
         if domain == "A":

@@ -476,6 +476,11 @@ class StyleDiscriminator(nn.Module):
         self.embed = EqualLinear(num_classes, cmap_dim) if num_classes > 0 else None
         mark_fir_resampling(self)
 
+    def d_blocks(self) -> list[nn.Module]:
+        """The residual blocks from the image side, the first with from_rgb."""
+        first = nn.ModuleList([self.from_rgb, self.blocks[0]])
+        return [first, *self.blocks[1:]]
+
     def forward(
         self,
         img: torch.Tensor,  # [N, C, H, W]

@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -36,6 +37,14 @@ class JobRequestSerializer(serializers.Serializer):
         max_length=services.NOTE_LIMIT,
         trim_whitespace=False,
         help_text="Why the run was started (shown on its page and when compared).",
+    )
+    init_from = serializers.DictField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='Start from a trained model\'s weights: {"job": model id, '
+        '"step": checkpoint (optional), "share": share-link token (a model in '
+        "a gallery shared with you)}. Same family, image size and channels.",
     )
 
 
@@ -120,6 +129,43 @@ class JobListCreateView(APIView):
                 config=data["config"],
                 name=data["name"],
                 note=data["note"],
+                origin=data["init_from"],
+            )
+        except services.JobError as exc:
+            return error_response(exc)
+        return Response(job_summary(job), status=status.HTTP_201_CREATED)
+
+
+class JobImportView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary="Import a checkpoint file downloaded from GAN Studio as a model",
+        request={
+            "multipart/form-data": inline_serializer(
+                "Import",
+                {
+                    "file": serializers.FileField(),
+                    "name": serializers.CharField(required=False),
+                },
+            )
+        },
+        responses={
+            201: JobSerializer,
+            400: ErrorSerializer,
+            503: OpenApiResponse(ErrorSerializer, description="No worker answered."),
+        },
+    )
+    def post(self, request):
+        """The file is checked by a worker (weights only, settings validated,
+        networks rebuilt); anything else is refused with the reason."""
+        from ganweb.jobs.imports import checkpoint_import
+
+        try:
+            job = checkpoint_import(
+                owner=request.user,
+                upload=request.FILES.get("file"),
+                name=str(request.data.get("name", "")),
             )
         except services.JobError as exc:
             return error_response(exc)

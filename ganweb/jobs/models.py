@@ -51,6 +51,23 @@ class Job(models.Model):
         on_delete=models.SET_NULL,
         related_name="children",
     )
+    # Where this job's weights started (init-from): the model and checkpoint
+    # step, the share token that granted it when the model is someone else's,
+    # and a label that outlives a deleted origin. No origin: random weights.
+    init_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    init_from_step = models.PositiveIntegerField(null=True, blank=True)
+    init_from_share = models.CharField(max_length=64, blank=True)
+    init_from_label = models.CharField(max_length=300, blank=True)
+    # A model brought in as a checkpoint file rather than trained here: the
+    # data its checkpoint says it learnt from ({kind, channels, image_size,
+    # class_names, ...}, gan_core's DataInfo) and the file's name.
+    imported = models.JSONField(default=dict, blank=True)
 
     state = models.CharField(
         max_length=20, choices=JobState.choices, default=JobState.QUEUED, db_index=True

@@ -90,12 +90,34 @@ def job_summary(job: Job) -> dict:
         "rollbacks": job.rollbacks,
         "promoted_step": job.promoted_step,
         "parent": job.parent_id,
+        "init_from": job_origin_summary(job),
+        "imported": bool(job.imported),
         "latest_sample": job.latest_sample,
         "latest_checkpoint": job.latest_checkpoint,
         "queue_position": queue_position(job),
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "ended_at": job.ended_at.isoformat() if job.ended_at else None,
+    }
+
+
+def job_origin_summary(job: Job) -> dict | None:
+    """Where the job's weights started, as its owner may see it: the origin's
+    page when it is theirs, the shared gallery when a link granted it."""
+    if not job.init_from_label:
+        return None
+    from django.urls import reverse
+
+    url = ""
+    if job.init_from_share:
+        url = reverse("gallery-shared", args=[job.init_from_share])
+    elif job.init_from_id and job.init_from.owner_id == job.owner_id:
+        url = reverse("job-detail", args=[job.init_from_id])
+    return {
+        "job": job.init_from_id,
+        "step": job.init_from_step,
+        "label": job.init_from_label,
+        "url": url,
     }
 
 

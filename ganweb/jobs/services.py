@@ -60,6 +60,8 @@ def validate_job_request(*, user, data_ref: str, family: str, config: dict):
         validated = config_from_dict(family, config)
     except ConfigError as exc:
         raise JobError(str(exc), field=getattr(exc, "field", None) or "config") from exc
+    if getattr(validated, "mirror", False) and source.kind == "points":
+        raise JobError("mirror flips images; 2D points have none", field="mirror")
     return source, validated
 
 
@@ -133,6 +135,25 @@ def _raise_if_unsent(job: Job, outcome: dict) -> None:
         raise QueueUnavailable(job)
 
 
+def job_origin(*, user, origin, family: str, settings_dict: dict, source):
+    """The resolved and checked origin of a new job (None: random weights).
+    ``origin`` is an API/form request ({"job", "step", "share"}) or an Origin."""
+    from ganweb.jobs.origins import Origin, OriginError, origin_check, origin_resolve
+    from ganweb.jobs.preflight import data_shape
+
+    if origin is None:
+        return None
+    try:
+        if not isinstance(origin, Origin):
+            origin = origin_resolve(user=user, origin=origin)
+        origin_check(
+            origin, family=family, config=settings_dict, shape=data_shape(source)
+        )
+    except OriginError as exc:
+        raise JobError(str(exc), field="init_from") from exc
+    return origin
+
+
 def job_create(
     *,
     owner,
@@ -142,15 +163,26 @@ def job_create(
     name: str = "",
     note: str = "",
     parent=None,
+    origin=None,
 ) -> Job:
-    """Validate and queue a job. Raises JobError (400), ActiveWorkLimit (429),
+    """Validate and queue a job. ``origin``: where its weights start (see
+    job_origin; None: random). Raises JobError (400), ActiveWorkLimit (429),
     or QueueUnavailable (503) when the job is saved but could not be sent."""
+    from ganweb.jobs.origins import origin_link
+
     source, validated = validate_job_request(
         user=owner, data_ref=data_ref, family=family, config=config
     )
+    settings_dict = validated.to_dict()
+    origin = job_origin(
+        user=owner,
+        origin=origin,
+        family=family,
+        settings_dict=settings_dict,
+        source=source,
+    )
     name = job_name_clean(name, default=f"{family} on {source.title}")
     note = job_note_clean(note)
-    settings_dict = validated.to_dict()
     with transaction.atomic():
         _check_active_jobs(owner)
         job = Job.objects.create(
@@ -163,8 +195,14 @@ def job_create(
             config=settings_dict,
             total_steps=int(settings_dict.get("steps", 0)),
             parent=parent,
+            init_from=origin.job if origin else None,
+            init_from_step=origin.step if origin else None,
+            init_from_share=origin.share if origin else "",
+            init_from_label=origin.label if origin else "",
             queued_at=timezone.now(),
         )
+        if origin is not None:  # before the task is sent (on commit)
+            origin_link(origin, job.pk)
         outcome = _enqueue(job)
     _raise_if_unsent(job, outcome)
     return job
@@ -232,6 +270,10 @@ def job_rerun(*, job: Job, config_changes: dict | None = None) -> Job:
     """A new job with the same data and family, recording where it came from."""
     if not isinstance(config_changes or {}, dict):
         raise JobError("config: a JSON object of settings to change", field="config")
+    from ganweb.jobs.origins import origin_of
+
+    if job.imported:
+        raise JobError("an imported model was not trained here: it has no re-run")
     config = {**job.config, **(config_changes or {})}
     return job_create(
         owner=job.owner,
@@ -239,6 +281,7 @@ def job_rerun(*, job: Job, config_changes: dict | None = None) -> Job:
         family=job.family,
         config=config,
         parent=job,
+        origin=origin_of(job),
     )
 
 
@@ -257,9 +300,12 @@ def job_promote(*, job: Job, step: int | None) -> Job:
 def job_delete(*, job: Job) -> None:
     if job.is_active:
         raise JobError("cancel the job before deleting it")
-    folder = job_media_dir(job.pk)
+    from ganweb.jobs.origins import origin_checkpoint_path
+
+    folder, origin_file = job_media_dir(job.pk), origin_checkpoint_path(job.pk)
     job.delete()
     shutil.rmtree(folder, ignore_errors=True)
+    origin_file.unlink(missing_ok=True)
 
 
 def requeue_after_shutdown(*, job_id: int) -> None:

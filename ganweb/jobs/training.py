@@ -184,6 +184,7 @@ def _train(job: Job, device: str, stop: StopSignal) -> str:
     resume = (out_dir / "checkpoints" / "latest.pt").exists()
     try:
         config = config_from_dict(job.family, job.config)
+        init_from = _origin_file(job)
         result = train(
             config,
             data=_training_data(job, config, forwarder),
@@ -192,6 +193,7 @@ def _train(job: Job, device: str, stop: StopSignal) -> str:
             on_event=forwarder,
             should_stop=stop,
             resume=resume,
+            init_from=init_from,
         )
     except TrainingDiverged as exc:
         mark(job.pk, state=JobState.FAILED, error=str(exc), lease_owner="")
@@ -209,6 +211,19 @@ def _train(job: Job, device: str, stop: StopSignal) -> str:
         mark(job.pk, state=JobState.FINISHED, lease_owner="", crash_count=0)
         return "finished"
     return _after_stop(job, stop.reason)
+
+
+def _origin_file(job: Job):
+    """The checkpoint a job with an origin starts from (gan_core checks it);
+    None for random weights. A job whose origin file is gone cannot start."""
+    if not job.init_from_label:
+        return None
+    from ganweb.jobs.origins import origin_checkpoint_path
+
+    path = origin_checkpoint_path(job.pk)
+    if not path.is_file():
+        raise FileNotFoundError(f"the checkpoint it starts from is gone: {path.name}")
+    return path
 
 
 def _after_stop(job: Job, reason: str) -> str:

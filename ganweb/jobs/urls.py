@@ -7,6 +7,8 @@ urlpatterns = [
     path("new/", views.job_new, name="job-new"),
     path("new/preflight", views.job_new_preflight, name="job-new-preflight"),
     path("compare/", views.job_compare, name="job-compare"),
+    path("train-further/", views.job_train_further, name="job-train-further"),
+    path("import/", views.job_import, name="job-import"),
     path("<id:job_id>/", views.job_detail, name="job-detail"),
     path("<id:job_id>/files/<path:path>", views.job_file, name="job-file"),
     path(

@@ -43,6 +43,66 @@ def job_list(request):
     )
 
 
+def _origin_request(request) -> dict | None:
+    """The init-from choice a link or the form carries (None: random weights)."""
+    params = request.POST if request.method == "POST" else request.GET
+    job_id = params.get("init_from") or ""
+    if not job_id:
+        return None
+    step = parse_step(params.get("step") or "")
+    return {"job": job_id, "step": step, "share": params.get("share") or ""}
+
+
+def _origin_or_404(request, wanted: dict):
+    from ganweb.jobs.origins import OriginError, origin_resolve
+
+    try:
+        return origin_resolve(user=request.user, origin=wanted)
+    except OriginError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def job_train_further(request):
+    """Step one of "Train further on another dataset": choose the data."""
+    from gan_core.registry import get_family
+    from ganweb.datasets.selectors import builtin_summaries, datasets_for_user
+    from ganweb.jobs.data_sources import family_suits
+
+    wanted = _origin_request(request)
+    if wanted is None:
+        raise Http404("choose a model to train further")
+    origin = _origin_or_404(request, wanted)
+    family = get_family(origin.job.family)
+    own = [
+        {"data_ref": str(d.pk), "title": d.name, "kind": d.kind}
+        for d in datasets_for_user(request.user)
+        if d.state == "ready" and family_suits(family, d.kind)
+    ]
+    builtins = [
+        {"data_ref": b["id"], "title": b["name"], "kind": b["kind"]}
+        for b in builtin_summaries()
+        if family_suits(family, b["kind"])
+    ]
+    return render(
+        request,
+        "jobs/train_further.html",
+        {"origin": origin, "wanted": wanted, "datasets": own + builtins},
+    )
+
+
+def _own_models(user, family: str, limit: int = 30) -> list:
+    """The user's models of ``family`` that have a checkpoint to start from."""
+    from ganweb.playground.selectors import model_has_checkpoint
+
+    jobs = jobs_for_user(user).filter(family=family)[: limit * 2]
+    return [job for job in jobs if model_has_checkpoint(job)][:limit]
+
+
+# A start from another model keeps its shape settings; the steps are proposed
+# for the new data like any job's.
+ORIGIN_NOT_COPIED = {"steps"}
+
+
 def job_new(request):
     data_ref = request.GET.get("dataset") or request.POST.get("dataset") or ""
     try:
@@ -52,7 +112,12 @@ def job_new(request):
         return redirect("dataset-list")
     suitable = suitable_families(source.kind)
     advice = recommend(source, suitable)
+    wanted = _origin_request(request)
+    origin = _origin_or_404(request, wanted) if wanted else None
     family_name = request.GET.get("model") or request.POST.get("model") or advice.family
+    if origin is not None:  # a start of one family fixes the family
+        family_name = origin.job.family
+        suitable = [f for f in suitable if f["name"] == family_name]
     family = family_entry(family_name)
     if family is None or family not in suitable:
         raise Http404("that model family cannot train on this dataset")
@@ -65,6 +130,9 @@ def job_new(request):
     initial = form_initial(
         family, preset, source, advice.count, propose=not chosen_preset
     )
+    if origin is not None:  # its widths and size, so its weights fit
+        known = {spec["name"] for spec in family["settings"]} - ORIGIN_NOT_COPIED
+        initial.update({k: v for k, v in origin.job.config.items() if k in known})
     form_class = settings_form_class(family["settings"])
     form = form_class(request.POST or None, initial=initial)
     labels = JobLabelForm(request.POST or None)
@@ -77,6 +145,7 @@ def job_new(request):
                 config=settings_from_form(form, family["settings"]),
                 name=labels.cleaned_data["name"],
                 note=labels.cleaned_data["note"],
+                origin=origin,
             )
         except services.QueueUnavailable as exc:  # saved: its page says why
             messages.warning(request, str(exc))
@@ -103,6 +172,9 @@ def job_new(request):
         "proposal": None
         if chosen_preset
         else {"passes": PASSES, "count": advice.count},
+        "origin": origin,
+        "wanted": wanted,
+        "own_models": _own_models(request.user, family["name"]),
     }
     errors = form.errors or labels.errors
     return render(request, "jobs/new.html", context, status=400 if errors else 200)
@@ -224,6 +296,27 @@ def job_action(request, job_id: int, action: str):
     except services.JobError as exc:
         messages.error(request, str(exc))
     return redirect("job-detail", job_id=job.pk)
+
+
+def job_import(request):
+    """Upload a checkpoint downloaded from GAN Studio as a model of one's own."""
+    from ganweb.jobs.imports import checkpoint_import
+
+    error = ""
+    if request.method == "POST":
+        try:
+            job = checkpoint_import(
+                owner=request.user,
+                upload=request.FILES.get("file"),
+                name=request.POST.get("name", ""),
+            )
+        except services.JobError as exc:
+            error = str(exc)
+        else:
+            messages.info(request, f"Imported as model {job.pk}.")
+            return redirect("job-detail", job_id=job.pk)
+    status = 400 if error else 200
+    return render(request, "jobs/import.html", {"error": error}, status=status)
 
 
 def job_file(request, job_id: int, path: str):

@@ -135,6 +135,7 @@
     sample(event) { addSample(event, true); timeline.sample(event.step, event.url); },
     checkpoint(event) {
       $("open-playground").hidden = false;
+      $("train-further").hidden = false;
       timeline.add(event.step);
       const grid = samples.get(event.step);
       if (grid) timeline.sample(event.step, grid.url);

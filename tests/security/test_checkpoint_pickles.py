@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from gan_core.checkpoint import CheckpointError, load_checkpoint
+from gan_core.checkpoint_import import import_checkpoint
 from gan_core.sampling import load_generator
 
 
@@ -47,7 +48,17 @@ def test_sanity_the_payload_does_run_when_unpickled_naively(tmp_path):
     assert marker.exists()
 
 
-@pytest.mark.parametrize("loader", [load_checkpoint, load_generator])
+def importer(path):
+    """An upload's check (gan_core.checkpoint_import), writing nothing when
+    it refuses."""
+    dest = path.with_suffix(".imported")
+    try:
+        return import_checkpoint(path, dest)
+    finally:
+        assert not dest.exists()
+
+
+@pytest.mark.parametrize("loader", [load_checkpoint, load_generator, importer])
 def test_crafted_pickle_raises_checkpoint_error_and_runs_nothing(tmp_path, loader):
     marker = tmp_path / "pwned"
     for path in crafted_files(tmp_path, marker):
