@@ -61,6 +61,13 @@ class StartedEvent(Event):
     start_step: int = _f("int", "Steps already done (non-zero when resumed).")
     device: str = _f("string", "Torch device, for example cpu or cuda:0.")
     config: dict = _f("object", "The validated settings, by snake_case name.", {})
+    world_size: int = _f("int", "Processes training the run together (torchrun).", 1)
+    note: str | None = _f(
+        "string",
+        "Said once at the start, e.g. a resume is not bit-exact.",
+        None,
+        optional=True,
+    )
 
 
 @dataclass(frozen=True)

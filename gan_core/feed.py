@@ -7,7 +7,9 @@ from does not change the order: a tensor in RAM or on the GPU is indexed in
 the training thread; a set streamed from the training cache is read ahead by a
 background thread (pinned memory on CUDA), which draws from a copy of the
 order, while the state saved is always that of the last batch handed out.
-uint8 images move to the device and become float there.
+uint8 images move to the device and become float there. Under
+torch.distributed every rank draws the same global order and keeps its rows
+(gan_core.distributed.shard), so the order's state is the same on every rank.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import threading
 
 import torch
 
+from gan_core import distributed
 from gan_core.data.types import Data, DomainData, PointData
 from gan_core.recipe import Batch
 
@@ -64,10 +67,11 @@ def _rows(source, idx: torch.Tensor) -> torch.Tensor:
 
 
 def _gather(streams, orders: list[IndexOrder], pin: bool) -> list[list[torch.Tensor]]:
-    """The rows of the next batch of every stream (one index draw per stream)."""
+    """The rows of the next batch of every stream (one index draw per stream):
+    under torch.distributed, this rank's share of the global batch."""
     batch = []
     for sources, order in zip(streams, orders, strict=True):
-        idx = order.next()
+        idx = distributed.shard(order.next())
         rows = [_rows(s, idx) for s in sources]
         batch.append([r.pin_memory() for r in rows] if pin else rows)
     return batch
