@@ -14,9 +14,10 @@ from pathlib import Path
 import torch
 
 from gan_core.config import config_from_dict
-from gan_core.data.types import ImageData
 
-COMMON = dict(image_size=8, batch_size=8, z_dim=8, sample_every=3, checkpoint_every=3)
+COMMON = dict(
+    image_size=16, batch_size=8, z_dim=8, sample_every=10**6, checkpoint_every=3
+)
 RUNS = {
     # Layer norm critic (BN-free), two critic steps with the gradient penalty.
     "wgan-gp": dict(
@@ -24,7 +25,7 @@ RUNS = {
     ),
     # Lazy R1 and path length both fall inside the run (steps 0, 2, 4).
     "stylegan2": dict(
-        COMMON, steps=5, image_size=16, w_dim=8, mapping_layers=2, channel_base=64, channel_max=8,
+        COMMON, steps=5, w_dim=8, mapping_layers=2, channel_base=64, channel_max=8,
         r1_interval=2, pl_interval=2, mbstd_group=2,
     ),
     # Batch norm in G and D: SyncBatchNorm across the ranks.
@@ -33,15 +34,22 @@ RUNS = {
 STOP_AT = 3  # the interrupted wgan-gp run stops here (right after a checkpoint)
 
 
-def tiny_data(size: int = 8) -> ImageData:
-    """32 random RGB images of ``size`` px, the same in every process."""
+def write_images(folder: Path, n: int = 32, size: int = 16) -> Path:
+    """``n`` random RGB PNGs of ``size`` px: a folder, so the command line and
+    every rank read the same training cache (rank 0 builds it)."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
     gen = torch.Generator().manual_seed(5)
-    images = torch.rand(32, 3, size, size, generator=gen) * 2 - 1
-    return ImageData(images, fingerprint=f"distributed-test-32-{size}")
+    pixels = torch.randint(0, 256, (n, size, size, 3), generator=gen, dtype=torch.uint8)
+    for i, img in enumerate(pixels):
+        Image.fromarray(img.numpy()).save(folder / f"{i:03d}.png")
+    return folder
 
 
-def data_for(family: str) -> ImageData:
-    return tiny_data(RUNS[family]["image_size"])
+def cli_flags(family: str) -> list[str]:
+    """The command line's flags for RUNS[family]."""
+    return [f for k, v in RUNS[family].items() for f in (f"--{k}", str(v))]
 
 
 def config(family: str):
@@ -67,10 +75,10 @@ class StopAt:
         return self.calls > self.at
 
 
-def rank_main(rank: int, size: int, port: int, root: str, stage: str) -> None:
-    """One rank: ``stage`` "runs" trains every family and the interrupted run;
-    "resume" continues the interrupted run in fresh processes. One process
-    group serves all of a stage's runs (each train() joins it)."""
+def rank_main(rank: int, size: int, port: int, root: str) -> None:
+    """One rank, in the environment torchrun gives its workers: trains every
+    family of RUNS, then the interrupted wgan-gp run, then resumes it through
+    the command line. One process group serves all runs (each joins it)."""
     from gan_core import distributed
 
     os.environ.update(
@@ -79,31 +87,43 @@ def rank_main(rank: int, size: int, port: int, root: str, stage: str) -> None:
     )  # fmt: skip
     torch.set_num_threads(1)
     with distributed.session("cpu"):
-        _stage(rank, Path(root), stage)
+        _runs(rank, Path(root))
 
 
-def _stage(rank: int, root_dir: Path, stage: str) -> None:
+def _runs(rank: int, root: Path) -> None:
+    import random
+    import shutil
+
+    from gan_core import distributed
+    from gan_core.cli import main
     from gan_core.trainer import train
 
-    data = tiny_data()
-    if stage == "runs":
-        for family in RUNS:
-            train(config(family), data=data_for(family), out_dir=root_dir / family,
-                  device="cpu")  # fmt: skip
-        # Only rank 0 is asked: the others must follow its broadcast decision.
-        stop = StopAt(STOP_AT) if rank == 0 else (lambda: False)
-        train(config("wgan-gp"), data=data, out_dir=root_dir / "stopped",
-              device="cpu", should_stop=stop)  # fmt: skip
-    else:
-        train(config("wgan-gp"), data=data, out_dir=root_dir / "stopped",
-              device="cpu", resume=True)  # fmt: skip
+    data = root / "images"
+    for family in RUNS:
+        train(config(family), data=data, out_dir=root / "two" / family, device="cpu")
+    # Only rank 0 is asked: the others must follow its broadcast decision.
+    stop = StopAt(STOP_AT) if rank == 0 else (lambda: False)
+    train(config("wgan-gp"), data=data, out_dir=root / "stopped", device="cpu",
+          should_stop=stop)  # fmt: skip
+    if rank == 0:
+        shutil.copytree(root / "stopped", root / "stopped_copy")
+    distributed.barrier()
+    # Whatever this process's RNGs hold now, the resume must restore them.
+    torch.manual_seed(1000 + rank)
+    random.seed(1000 + rank)
+    argv = ["train", "--model", "wgan-gp", "--data", str(data), "--device", "cpu",
+            "--out", str(root / "stopped"), "--resume", "--quiet",
+            *cli_flags("wgan-gp")]  # fmt: skip
+    code = main(argv)
+    if code != 0:
+        raise SystemExit(f"rank {rank}: gan_core train --resume exited {code}")
 
 
-def spawn_ranks(size: int, root: Path, stage: str) -> None:
+def spawn_ranks(size: int, root: Path) -> None:
     """Run ``rank_main`` in ``size`` fresh processes (gloo on the CPU)."""
     torch.multiprocessing.start_processes(
         rank_main,
-        args=(size, free_port(), str(root), stage),
+        args=(size, free_port(), str(root)),
         nprocs=size,
         start_method="spawn",
     )
