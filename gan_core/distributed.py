@@ -63,6 +63,8 @@ class World:
 
 
 _world = World()
+# Where small collectives (flags, sums) live: NCCL only moves GPU tensors.
+_comm_device = torch.device("cpu")
 
 
 def world() -> World:
@@ -116,7 +118,7 @@ def rank_device(name: str, w: World) -> torch.device:
 def session(device_name: str):
     """Join torchrun's process group for the block (when WORLD_SIZE > 1) and
     yield (world, device). Nested sessions share the outer one's group."""
-    global _world
+    global _world, _comm_device
     w = env_world()
     device = rank_device(device_name, w)
     dist = torch.distributed
@@ -128,11 +130,12 @@ def session(device_name: str):
             world_size=w.size,
             timeout=datetime.timedelta(minutes=30),
         )
-    outer, _world = _world, w
+    outer, _world = (_world, _comm_device), w
+    _comm_device = device if device.type == "cuda" else torch.device("cpu")
     try:
         yield w, device
     finally:
-        _world = outer
+        _world, _comm_device = outer
         if owner:
             dist.destroy_process_group()
 
@@ -199,11 +202,11 @@ def mean(t: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def total(values: list[float], device=None) -> list[float]:
+def total(values: list[float]) -> list[float]:
     """Each number summed over ranks (counts and sums of a statistic)."""
     if _world.size == 1:
         return values
-    t = torch.tensor(values, dtype=torch.float64, device=device)
+    t = torch.tensor(values, dtype=torch.float64, device=_comm_device)
     torch.distributed.all_reduce(t)
     return t.tolist()
 
@@ -228,11 +231,11 @@ def average_gradients(params: Iterable[nn.Parameter], loss: torch.Tensor) -> flo
     return float(flat[-1])
 
 
-def decide(flag: bool, device=None) -> bool:
+def decide(flag: bool) -> bool:
     """Rank 0's ``flag`` on every rank."""
     if _world.size == 1:
         return flag
-    t = torch.tensor([1 if flag else 0], dtype=torch.int64, device=device)
+    t = torch.tensor([1 if flag else 0], dtype=torch.int64, device=_comm_device)
     torch.distributed.broadcast(t, src=0)
     return bool(t.item())
 
