@@ -119,11 +119,19 @@ def _runs(rank: int, root: Path) -> None:
         raise SystemExit(f"rank {rank}: gan_core train --resume exited {code}")
 
 
-def spawn_ranks(size: int, root: Path) -> None:
-    """Run ``rank_main`` in ``size`` fresh processes (gloo on the CPU)."""
-    torch.multiprocessing.start_processes(
+def spawn_ranks(size: int, root: Path):
+    """Start ``rank_main`` in ``size`` fresh processes (gloo on the CPU); the
+    caller waits with ``join_ranks`` (and may work meanwhile)."""
+    return torch.multiprocessing.start_processes(
         rank_main,
         args=(size, free_port(), str(root)),
         nprocs=size,
         start_method="spawn",
+        join=False,
     )
+
+
+def join_ranks(context) -> None:
+    """Wait for every rank; a rank's exception is raised here."""
+    while not context.join():
+        pass

@@ -22,6 +22,7 @@ from distributed_ranks import (
     RUNS,
     STOP_AT,
     config,
+    join_ranks,
     spawn_ranks,
     write_images,
 )
@@ -37,18 +38,30 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> Path:
     """Every run once: two spawned ranks (all runs, the stopped one and its
-    resume through the command line), then one process with the whole batch."""
+    resume through the command line) and, while they start, one process with
+    the whole batch."""
     root = tmp_path_factory.mktemp("distributed")
     write_images(root / "images")
-    spawn_ranks(2, root)
-    for family in RUNS:
-        train(
-            config(family),
-            data=root / "images",
-            out_dir=root / "one" / family,
-            device="cpu",
-        )
+    ranks = spawn_ranks(2, root)
+    try:
+        for family in RUNS:
+            # Its own cache folder: the ranks build the shared one meanwhile.
+            train(
+                config(family),
+                data=_copy_images(root),
+                out_dir=root / "one" / family,
+                device="cpu",
+            )
+    finally:
+        join_ranks(ranks)
     return root
+
+
+def _copy_images(root: Path) -> Path:
+    copy = root / "images_one"
+    if not copy.exists():
+        shutil.copytree(root / "images", copy)
+    return copy
 
 
 def _final(run_dir: Path) -> dict:
