@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import torch
 
+from gan_core import distributed
 from gan_core.augment import make_augment
 from gan_core.augment_pipe import BGC, OPERATIONS, AugmentPipe
 
@@ -61,8 +62,12 @@ class AdaptiveAugment:
     @torch.no_grad()
     def observe(self, real_scores: torch.Tensor) -> None:
         """Accumulate sign(D(real)); every ``interval`` calls, adjust p."""
-        self._sign_sum += float(torch.sign(real_scores.float()).sum())
-        self._seen += real_scores.numel()
+        # Summed over ranks: every rank's p follows the global batch.
+        signs, seen = distributed.total(
+            [float(torch.sign(real_scores.float()).sum()), real_scores.numel()]
+        )
+        self._sign_sum += signs
+        self._seen += int(seen)
         self._steps += 1
         if self._steps % self.interval:
             return

@@ -8,23 +8,26 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from gan_core import distributed
+
 
 def rand_brightness(x: torch.Tensor) -> torch.Tensor:
     """Add U(-0.5, 0.5) per sample."""
-    return x + (torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) - 0.5)
+    shift = distributed.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype)
+    return x + (shift - 0.5)
 
 
 def rand_saturation(x: torch.Tensor) -> torch.Tensor:
     """Scale the distance from the per-pixel channel mean by U(0, 2)."""
     mean = x.mean(dim=1, keepdim=True)
-    factor = torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) * 2
+    factor = distributed.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) * 2
     return (x - mean) * factor + mean
 
 
 def rand_contrast(x: torch.Tensor) -> torch.Tensor:
     """Scale the distance from the image mean by U(0.5, 1.5)."""
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    factor = torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) + 0.5
+    factor = distributed.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) + 0.5
     return (x - mean) * factor + mean
 
 
@@ -32,8 +35,8 @@ def rand_translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
     """Shift by up to ``ratio`` of the side, padding with zeros (Zhao 2020: 1/8)."""
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    dy = torch.randint(-sh, sh + 1, (n, 1, 1), device=x.device)
-    dx = torch.randint(-sw, sw + 1, (n, 1, 1), device=x.device)
+    dy = distributed.randint(-sh, sh + 1, n, 1, 1, device=x.device)
+    dx = distributed.randint(-sw, sw + 1, n, 1, 1, device=x.device)
     ys = torch.arange(h, device=x.device).view(1, h, 1) + dy  # rows to read
     xs = torch.arange(w, device=x.device).view(1, 1, w) + dx
     padded = F.pad(x, (1, 1, 1, 1))  # index 0 and w+1 read zeros
@@ -51,8 +54,8 @@ def rand_cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     """
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    top = torch.randint(0, h, (n, 1, 1), device=x.device) - ch // 2
-    left = torch.randint(0, w, (n, 1, 1), device=x.device) - cw // 2
+    top = distributed.randint(0, h, n, 1, 1, device=x.device) - ch // 2
+    left = distributed.randint(0, w, n, 1, 1, device=x.device) - cw // 2
     ys = torch.arange(h, device=x.device).view(1, h, 1)
     xs = torch.arange(w, device=x.device).view(1, 1, w)
     inside = (ys >= top) & (ys < top + ch) & (xs >= left) & (xs < left + cw)

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from gan_core import distributed
+
 # Daubechies' symlet 6 low-pass filter (orthogonal: resampling up then down is
 # the identity), normalized to unit sum as a 1D FIR filter.
 SYM6 = (
@@ -167,15 +169,15 @@ class AugmentPipe:
 
         def fire(op: str, prob: float | None = None) -> torch.Tensor:
             prob = m[op] * p if prob is None else prob
-            return torch.rand(n, device=device) < prob
+            return distributed.rand(n, device=device) < prob
 
         def pick(name, op, value, identity, prob=None):
             on = fire(op, prob)
             out[f"{name}_on"] = on
             out[name] = torch.where(on, value, torch.full_like(value, identity))
 
-        rand = lambda: torch.rand(n, device=device)  # noqa: E731
-        randn = lambda: torch.randn(n, device=device)  # noqa: E731
+        rand = lambda: distributed.rand(n, device=device)  # noqa: E731
+        randn = lambda: distributed.randn(n, device=device)  # noqa: E731
         pick("xflip", "xflip", torch.floor(rand() * 2), 0.0)
         pick("rotate90", "rotate90", torch.floor(rand() * 4), 0.0)
         pick("xint_x", "xint", (rand() * 2 - 1) * s.xint_max, 0.0)

@@ -239,6 +239,7 @@ def load_training_data(data: str, image_size: int, cache_dir: str | None):
 
 
 def cmd_train(args: argparse.Namespace, settings: dict) -> int:
+    from gan_core import distributed
     from gan_core.config import config_from_dict
     from gan_core.registry import get_family
     from gan_core.trainer import TrainingDiverged, train
@@ -262,23 +263,26 @@ def cmd_train(args: argparse.Namespace, settings: dict) -> int:
             f"{Path(args.init_from).name} was trained with image size "
             f"{origin_size}, this run has {config.image_size}: they must match"
         )
-    data = load_training_data(args.data, config.image_size, args.cache_dir)
-    stop = InterruptStop()
-    try:
-        result = train(
-            config,
-            data=data,
-            out_dir=Path(args.out),
-            device=args.device,
-            on_event=Progress(quiet=args.quiet),
-            should_stop=stop,
-            resume=args.resume,
-            init_from=args.init_from,
-        )
-    except TrainingDiverged:
-        return EXIT_FAILED  # the failed event already printed the reason
-    finally:
-        stop.close()
+    # Under torchrun every rank runs this; rank 0 builds the cache first.
+    with distributed.session(args.device) as (world, _):
+        with distributed.main_first():
+            data = load_training_data(args.data, config.image_size, args.cache_dir)
+        stop = InterruptStop()
+        try:
+            result = train(
+                config,
+                data=data,
+                out_dir=Path(args.out),
+                device=args.device,
+                on_event=Progress(quiet=args.quiet or not world.main),
+                should_stop=stop,
+                resume=args.resume,
+                init_from=args.init_from,
+            )
+        except TrainingDiverged:
+            return EXIT_FAILED  # the failed event already printed the reason
+        finally:
+            stop.close()
     return 0 if result.status == "finished" else 130
 
 

@@ -67,6 +67,13 @@ class StartedEvent(Event):
         "source, loaded (tensors), reinitialised (names) and a note; else {}.",
         {},
     )
+    world_size: int = _f("int", "Processes training the run together (torchrun).", 1)
+    note: str | None = _f(
+        "string",
+        "Said once at the start, e.g. a resume is not bit-exact.",
+        None,
+        optional=True,
+    )
 
 
 @dataclass(frozen=True)

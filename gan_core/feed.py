@@ -7,7 +7,9 @@ from does not change the order: a tensor in RAM or on the GPU is indexed in
 the training thread; a set streamed from the training cache is read ahead by a
 background thread (pinned memory on CUDA), which draws from a copy of the
 order, while the state saved is always that of the last batch handed out.
-uint8 images move to the device and become float there.
+uint8 images move to the device and become float there. Under
+torch.distributed every rank draws the same global order and keeps its rows
+(gan_core.distributed.shard), so the order's state is the same on every rank.
 
 With ``mirror`` each real image is flipped left-right with probability 1/2 as
 it is drawn (stylegan2-ada-pytorch's ``--mirror`` doubles the set with x-flips
@@ -23,6 +25,7 @@ import threading
 
 import torch
 
+from gan_core import distributed
 from gan_core.data.types import Data, DomainData, PointData
 from gan_core.recipe import Batch
 
@@ -32,8 +35,12 @@ FLIP_SEED_OFFSET = 104729  # The flip generator's seed is seed + this.
 
 
 def mirror_batch(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """``images`` [N, C, H, W] with each one flipped left-right with p = 1/2."""
-    flip = torch.rand(images.shape[0], generator=gen) < 0.5
+    """``images`` [N, C, H, W] with each one flipped left-right with p = 1/2.
+    Under torch.distributed the flips are drawn for the global batch and this
+    rank keeps its rows, like the images themselves: the same flips as one
+    process, and the same generator state on every rank."""
+    size = distributed.world().size
+    flip = distributed.shard(torch.rand(images.shape[0] * size, generator=gen) < 0.5)
     flip = flip.to(images.device).view(-1, 1, 1, 1)
     return torch.where(flip, images.flip(3), images)
 
@@ -78,10 +85,11 @@ def _rows(source, idx: torch.Tensor) -> torch.Tensor:
 
 
 def _gather(streams, orders: list[IndexOrder], pin: bool) -> list[list[torch.Tensor]]:
-    """The rows of the next batch of every stream (one index draw per stream)."""
+    """The rows of the next batch of every stream (one index draw per stream):
+    under torch.distributed, this rank's share of the global batch."""
     batch = []
     for sources, order in zip(streams, orders, strict=True):
-        idx = order.next()
+        idx = distributed.shard(order.next())
         rows = [_rows(s, idx) for s in sources]
         batch.append([r.pin_memory() for r in rows] if pin else rows)
     return batch

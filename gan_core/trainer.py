@@ -4,6 +4,11 @@ The loop owns devices, mixed precision, channels_last, torch.compile, the
 generator EMA, seeding, the learning-rate schedule, NaN and gradient-norm
 guards, samples, checkpoints and the two callbacks (``on_event`` and
 ``should_stop``); everything family-specific comes from the family's Recipe.
+
+Under torchrun (WORLD_SIZE > 1) every rank runs this loop on its share of the
+global batch (gan_core.distributed): gradients are averaged in every phase,
+and rank 0 alone emits events, draws samples, writes checkpoints and decides
+when to stop.
 """
 
 from __future__ import annotations
@@ -21,12 +26,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gan_core import distributed
 from gan_core.checkpoint import CheckpointError, link_atomic, load_checkpoint
 from gan_core.checkpoint import save_checkpoint as _save_checkpoint
 from gan_core.config import TrainConfig
 from gan_core.data.loading import DataError, DataInfo, data_info, load_data
 from gan_core.data.types import Data
-from gan_core.devices import resolve_device
 from gan_core.ema import ema_beta, ema_beta_for_images, make_ema, update_ema
 from gan_core.events import (
     CheckpointEvent,
@@ -132,6 +137,13 @@ class Trainer:
         check_data_kind(self.family, data)
         if config.precision == "fp16" and device.type != "cuda":
             raise ValueError("precision fp16 needs a CUDA device; use bf16 on CPU")
+        self.world = distributed.world()
+        if config.batch_size % self.world.size:
+            raise ValueError(
+                f"batch_size {config.batch_size} does not split evenly over "
+                f"{self.world.size} processes"
+            )
+        self.resumed_world: int | None = None  # world size of the checkpoint
         self.out_dir = Path(out_dir)
         self.ckpt_dir = self.out_dir / "checkpoints"
         self.sample_dir = self.out_dir / "samples"
@@ -159,12 +171,16 @@ class Trainer:
         torch.manual_seed(c.seed)
         random.seed(c.seed)
         self.recipe: Recipe = self.family.build(c, self.info, self.device)
+        nets = self.recipe.nets
+        for name, net in nets.items():
+            nets[name] = distributed.sync_batch_norm(net, self.device)
         self.channels_last = c.channels_last and self.images
         if self.channels_last:
             for net in self.recipe.nets.values():
                 net.to(memory_format=torch.channels_last)
         if self.recipe.fit is not None:
             self.recipe.fit(self.data)
+        distributed.same_start(self.recipe.nets.values())
         gen = self.recipe.nets[self.recipe.generator]
         self.ema = make_ema(gen) if c.ema > 0 or c.ema_kimg > 0 else None
         if self.ema is not None and self.recipe.on_ema is not None:
@@ -243,6 +259,8 @@ class Trainer:
     # -- events, files --------------------------------------------------------
 
     def emit(self, event: Event, log: bool = True) -> None:
+        if not self.world.main:  # one run, one event stream: rank 0's
+            return
         if log:
             with open(self.out_dir / "metrics.jsonl", "a") as fh:
                 fh.write(json.dumps(event.to_dict()) + "\n")
@@ -265,6 +283,7 @@ class Trainer:
             "family": self.family.name,
             "config": self.config.to_dict(),
             "step": self.step,
+            "world_size": self.world.size,
             "nets": {k: net.state_dict() for k, net in r.nets.items()},
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "optimizers": {k: opt.state_dict() for k, opt in r.optimizers.items()},
@@ -283,13 +302,22 @@ class Trainer:
         """Checkpoint the current step: step_XXXXXXX.pt, then latest.pt -> it.
 
         Raises Diverging instead of writing weights that are not finite: a
-        rollback must always find a healthy checkpoint."""
-        for name, net in self.recipe.nets.items():
-            if not all(torch.isfinite(t).all() for t in net.state_dict().values()):
-                raise Diverging(f"{name} has non-finite weights")
+        rollback must always find a healthy checkpoint. Rank 0 writes (every
+        rank holds the same weights and RNG state); the others wait for it."""
         path = self.ckpt_dir / f"step_{self.step:07d}.pt"
-        _save_checkpoint(path, self.payload())
-        link_atomic(path, self.ckpt_dir / "latest.pt")
+        bad = None
+        if self.world.main:
+            for name, net in self.recipe.nets.items():
+                state = net.state_dict().values()
+                if not all(torch.isfinite(t).all() for t in state):
+                    bad = f"{name} has non-finite weights"
+                    break
+            if bad is None:
+                _save_checkpoint(path, self.payload())
+                link_atomic(path, self.ckpt_dir / "latest.pt")
+        bad = distributed.from_main(bad)  # also: the file exists for every rank
+        if bad is not None:
+            raise Diverging(bad)
         self.emit(CheckpointEvent(step=self.step, path=self.rel(path)))
         return path
 
@@ -327,6 +355,7 @@ class Trainer:
             torch.cuda.set_rng_state(p["rng"]["cuda"].cpu(), self.device)
         self.feed.load_state_dict(p["rng"]["feed"])
         self.step = int(p["step"])
+        self.resumed_world = int(p.get("world_size", 1))
         watchdog = p.get("watchdog") or {}
         self.lr_scale = float(watchdog.get("lr_scale", 1.0))
         self.rollbacks_used = int(watchdog.get("rollbacks", 0))
@@ -352,6 +381,18 @@ class Trainer:
         )
 
     # -- samples ----------------------------------------------------------------
+
+    def sample_on_main(self) -> None:
+        """Rank 0 draws the sample grid; its collapse verdict holds everywhere."""
+        why = None
+        if self.world.main:
+            try:
+                self.sample()
+            except Diverging as exc:
+                why = str(exc)
+        why = distributed.from_main(why)
+        if why is not None:
+            raise Diverging(why)
 
     @torch.no_grad()
     def sample(self) -> None:
@@ -448,13 +489,18 @@ class Trainer:
             self.images_seen += self.config.batch_size
         with autocast(self.device, self.config.precision):
             loss, figures = phase.run(self.feed.next(), self.step)
-        value = loss.item()  # one device sync serves both checks
+        scaler.scale(loss).backward()
+        # Gradients averaged over ranks here, per phase, not by DDP: see
+        # gan_core.distributed for why. The loss rides in the same all-reduce,
+        # so every rank takes the same divergence decision.
+        value = distributed.average_gradients(
+            self._params(phase.optimizer), loss.detach()
+        )
         if not math.isfinite(value):
             raise Diverging(f"{phase.name} loss is {value}")
         limit = self.config.loss_limit
         if limit > 0 and abs(value) > limit:
             raise Diverging(f"{phase.name} loss exploded to {value:.3g}")
-        scaler.scale(loss).backward()
         if self.config.grad_clip > 0:
             scaler.unscale_(opt)
             norm = torch.nn.utils.clip_grad_norm_(
@@ -528,6 +574,8 @@ class Trainer:
                 device=str(self.device),
                 config=c.to_dict(),
                 init=self.init_report.to_dict() if self.init_report else {},
+                world_size=self.world.size,
+                note=self._resume_note(),
             )
         )
         for net in self.recipe.nets.values():
@@ -537,7 +585,8 @@ class Trainer:
         log_every = max(1, c.steps // METRIC_LINES)
         stats: dict = {}
         while True:
-            stopping = self.should_stop is not None and self.should_stop()
+            asked = self.world.main and self.should_stop is not None
+            stopping = distributed.decide(asked and bool(self.should_stop()))
             if stopping or self.step >= c.steps:
                 try:
                     path = self.save()
@@ -579,7 +628,7 @@ class Trainer:
                 or self.step == c.steps
             ):
                 try:
-                    self.sample()
+                    self.sample_on_main()
                 except Diverging as exc:
                     self.recover(str(exc))
                     continue
@@ -588,6 +637,17 @@ class Trainer:
                     self.save()
                 except Diverging as exc:
                     self.recover(str(exc))
+
+    def _resume_note(self) -> str | None:
+        """What a resume at another world size means for reproducibility."""
+        was, now = self.resumed_world, self.world.size
+        if was is None or was == now:
+            return None
+        return (
+            f"resumed on {now} process(es) from a checkpoint of {was}: the same "
+            "steps, batch and schedule continue, but the run is not bit-exact "
+            "(sums over the batch split differently)"
+        )
 
     def _result(self, status: str, path: Path, t0: float, stats: dict) -> TrainResult:
         losses = {k: v for k, v in stats.items() if k.startswith("loss_")}
@@ -625,27 +685,30 @@ def train(
     points, "builtin:<name>", or a loaded ImageData/DomainData/PointData.
     on_event receives every gan_core.events event; should_stop is polled every
     step (true: checkpoint, emit ``stopped``, return status "stopped").
-    resume continues exactly from out_dir/checkpoints/latest.pt.
+    resume continues exactly from out_dir/checkpoints/latest.pt (from a
+    checkpoint of another world size: same schedule, not bit-exact).
+    Under torchrun (WORLD_SIZE > 1) this joins the process group: each rank
+    calls train() alike; rank 0 alone calls on_event and should_stop.
     init_from: a checkpoint of the same family and image shape to start from
     (weights and EMA; fresh optimizers, step 0; gan_core.transfer). A resume
     wins over it: a run that has its own checkpoint continues from that.
     Raises DataError, CheckpointError, DeviceError, or TrainingDiverged (after
     emitting ``failed``; no NaN checkpoint is written).
     """
-    torch_device = resolve_device(device)
-    channels = None
-    loaded = load_data(data, image_size=config.image_size, channels=channels)
-    trainer = Trainer(
-        config, loaded, Path(out_dir), torch_device, on_event, should_stop
-    )
-    try:
-        if resume:
-            trainer.restore()
-        elif init_from is not None:
-            trainer.init_from(Path(init_from))
-        return trainer.loop()
-    finally:
-        trainer.feed.close()  # stops a streamed feed's reader thread
+    with distributed.session(device) as (_, torch_device):
+        with distributed.main_first():  # rank 0 builds a folder's cache
+            loaded = load_data(data, image_size=config.image_size, channels=None)
+        trainer = Trainer(
+            config, loaded, Path(out_dir), torch_device, on_event, should_stop
+        )
+        try:
+            if resume:
+                trainer.restore()
+            elif init_from is not None:
+                trainer.init_from(Path(init_from))
+            return trainer.loop()
+        finally:
+            trainer.feed.close()  # stops a streamed feed's reader thread
 
 
 def count_parameters(net: nn.Module) -> int:

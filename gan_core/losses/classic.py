@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from gan_core import distributed
 from gan_core.recipe import Batch, Phase
 
 LOSSES = ("ns", "hinge", "wasserstein")
@@ -61,7 +62,7 @@ def gradient_penalty(
 ) -> torch.Tensor:
     """E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = eps x + (1 - eps) G(z)."""
     if eps is None:
-        eps = torch.rand(real.shape[0], device=real.device)
+        eps = distributed.rand(real.shape[0], device=real.device)
     eps = eps.to(real.dtype).view(-1, *([1] * (real.dim() - 1)))
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
@@ -117,7 +118,7 @@ class ClassicLoss:
         return self.D(x, labels).float()
 
     def _fake(self, n: int, labels, like: torch.Tensor) -> torch.Tensor:
-        z = torch.randn(n, self.z_dim, device=like.device)
+        z = distributed.randn(n, self.z_dim, device=like.device)
         return self.G(z, labels)
 
     def _report(self, scores: torch.Tensor) -> float:

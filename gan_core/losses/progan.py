@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from gan_core import distributed
 from gan_core.losses.classic import (
     gradient_penalty,
     wasserstein_d_loss,
@@ -114,7 +115,7 @@ class ProGANLoss:
     def run_phase(self, phase, real, labels=None, step: int = 0):
         """The scalar to minimize in ``phase`` and numbers worth reporting."""
         n = real.shape[0]
-        z = torch.randn(n, self.G.z_dim, device=real.device)
+        z = distributed.randn(n, self.G.z_dim, device=real.device)
         progress = {"resolution": 4 * 2**self.stage, "alpha": self.alpha}
         if phase == "G_main":
             loss = wasserstein_g_loss(self._critic(self.G(z, full_size=False)))

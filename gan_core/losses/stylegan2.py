@@ -13,6 +13,7 @@ import math
 import torch
 from torch import nn
 
+from gan_core import distributed
 from gan_core.losses.classic import ns_d_loss, ns_g_loss
 
 
@@ -44,14 +45,14 @@ class PathLengthRegularizer(nn.Module):
     def forward(self, img: torch.Tensor, ws: torch.Tensor) -> torch.Tensor:
         """img: [N, C, H, W] made from ws: [N, num_ws, w_dim]. Returns [N] penalties."""
         h, w = img.shape[-2:]
-        noise = torch.randn_like(img) / math.sqrt(h * w)
+        noise = distributed.randn_like(img) / math.sqrt(h * w)
         (grad,) = torch.autograd.grad(
             outputs=(img * noise).sum(), inputs=ws, create_graph=True
         )
         lengths = grad.square().sum(dim=2).mean(dim=1).sqrt()  # [N]
         with torch.no_grad():
             # fp32 whatever the autocast dtype of the lengths (bf16, fp16).
-            batch_mean = lengths.detach().float().mean()
+            batch_mean = distributed.mean(lengths.detach().float().mean())
             self.pl_mean.copy_(self.pl_mean.lerp(batch_mean, self.decay))
         return (lengths.float() - self.pl_mean).square()
 
@@ -137,12 +138,12 @@ class StyleGAN2Loss(nn.Module):
             and torch.rand([]).item() < self.style_mixing_prob
         ):
             cutoff = int(torch.randint(1, ws.shape[1], []).item())
-            ws2 = G.mapping(torch.randn_like(z), c, update_w_avg=False)
+            ws2 = G.mapping(distributed.randn_like(z), c, update_w_avg=False)
             ws = torch.cat([ws[:, :cutoff], ws2[:, cutoff:]], dim=1)
         return ws
 
     def _latents(self, n: int, like: torch.Tensor) -> torch.Tensor:
-        return torch.randn(n, self.G[0].z_dim, device=like.device)
+        return distributed.randn(n, self.G[0].z_dim, device=like.device)
 
     def run_phase(
         self,

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from gan_core import distributed
 from gan_core.checkpoint import CheckpointError
 from gan_core.nets.equalized import EqualConv2d, EqualLinear, lrelu, minibatch_stddev
 from gan_core.nets.resample import make_filter, upfirdn2d, upsample2d
@@ -169,7 +170,7 @@ class MappingNetwork(nn.Module):
         # length and D's fakes), in fp32 whatever autocast makes of x.
         if self.training if update_w_avg is None else update_w_avg:
             with torch.no_grad():
-                batch_mean = x.detach().float().mean(dim=0)
+                batch_mean = distributed.mean(x.detach().float().mean(dim=0))
                 self.w_avg.copy_(batch_mean.lerp(self.w_avg, self.w_avg_beta))
         if truncation_psi != 1.0:
             # Truncation in W (StyleGAN section 3.3): w' = w_avg + psi (w - w_avg).
@@ -259,7 +260,9 @@ class SynthesisLayer(nn.Module):
         x = self.conv(x, w)
         if noise_mode == "random":
             n = x.shape[0]
-            noise = torch.randn(n, 1, self.resolution, self.resolution, device=x.device)
+            noise = distributed.randn(
+                n, 1, self.resolution, self.resolution, device=x.device
+            )
             x = x + noise.to(x.dtype) * self.noise_strength
         elif noise_mode == "const":
             x = x + self.noise_const.to(x.dtype) * self.noise_strength

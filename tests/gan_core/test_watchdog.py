@@ -10,7 +10,8 @@ from gan_core.checkpoint import load_checkpoint
 from gan_core.config import config_from_dict
 from gan_core.data.builtin import load_builtin
 from gan_core.data.loading import load_data
-from gan_core.trainer import Trainer, TrainingDiverged, resolve_device
+from gan_core.devices import resolve_device
+from gan_core.trainer import Trainer, TrainingDiverged
 
 SETTINGS = {
     "steps": 60,
