@@ -60,7 +60,7 @@ class Ours:
     def __init__(self, size: int, out_dir: Path):
         settings = {**WIDTHS, "image_size": size, "batch_size": BATCH,
                     "r1_gamma": 0.01, "steps": 10**6, "sample_every": 10**6,
-                    "checkpoint_every": 10**6}  # fmt: skip
+                    "checkpoint_every": 10**6, "ada": "off"}  # fmt: skip
         config = config_from_dict("stylegan2", settings)
         data = ImageData(images(size))
         self.trainer = Trainer(config, data, out_dir, torch.device("cpu"), None, None)

@@ -28,7 +28,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from gan_core.checkpoint import CheckpointError
-from gan_core.nets.equalized import EqualConv2d, EqualLinear, lrelu, minibatch_stddev
+from gan_core.nets.equalized import (
+    LRELU_GAIN,
+    EqualConv2d,
+    EqualLinear,
+    act_gain,
+    minibatch_stddev,
+)
 from gan_core.nets.resample import make_filter, upfirdn2d, upsample2d
 
 NOISE_MODES = ("random", "const", "none")
@@ -43,8 +49,13 @@ class OldResamplingError(CheckpointError):
 
 
 def clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
-    """Clamp to [-limit, limit] (the reference's bias_act clamp); None: no-op."""
-    return x if limit is None else x.clamp(-limit, limit)
+    """Clamp to [-limit, limit] (the reference's bias_act clamp); None: no-op.
+
+    hardtanh is clamp with a one-kernel backward (and double backward, for R1
+    and path length); Tensor.clamp's backward is five elementwise passes on the
+    CPU (gt, lt, two logical_and, where): about 2x faster here, same values.
+    """
+    return x if limit is None else F.hardtanh(x, -limit, limit)
 
 
 def _require_fir_marker(state_dict, prefix, *args) -> None:
@@ -207,19 +218,39 @@ class ModulatedConv2d(nn.Module):
         self.demodulate, self.up, self.padding = demodulate, up, kernel_size // 2
         self.register_buffer("resample_filter", make_filter(), persistent=False)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,  # [N, in, H, W]
+        w: torch.Tensor,  # [N, w_dim] styles.
+        bias: torch.Tensor | None = None,  # [out] added after demodulation.
+        noise: torch.Tensor | None = None,  # Broadcasts to the output; added too.
+        gain: float = 1.0,  # Scales the whole result, bias and noise included.
+    ) -> torch.Tensor:  # gain * (demodulated conv(x * styles) + noise + bias)
         styles = self.affine(w)  # [N, in]
         weight = self.weight * self.weight_gain
         x = x * styles[:, :, None, None]
+        if not self.demodulate and not self.up and noise is None:
+            # toRGB: bias and gain go into the convolution (no extra passes).
+            b = None if bias is None else (bias * gain).to(x.dtype)
+            return F.conv2d(x, (weight * gain).to(x.dtype), b, padding=self.padding)
         if self.up:
             x = self._conv_up(x, weight.to(x.dtype))
         else:
             x = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
+        scale = torch.full_like(styles[:, :1], gain)  # [N, 1] when not demodulating
         if self.demodulate:
             # sigma_j = sqrt(sum_{i,k} (s_i w_ijk)^2): eq. 3 for every sample.
             w2 = weight.square().sum(dim=(2, 3))  # [out, in]
-            dcoefs = (styles.square() @ w2.t() + 1e-8).rsqrt()  # [N, out]
-            x = x * dcoefs[:, :, None, None]
+            scale = (styles.square() @ w2.t() + 1e-8).rsqrt() * gain  # [N, out]
+        # One fused multiply-add for demodulation, gain and noise (the
+        # reference's fma), then the bias: two full-size passes instead of four.
+        scale = scale.to(x.dtype)[:, :, None, None]
+        if noise is None:
+            x = x * scale
+        else:
+            x = torch.addcmul((noise * gain).to(x.dtype), x, scale)
+        if bias is not None:
+            x = x + (bias * gain).to(x.dtype)[None, :, None, None]
         return x
 
     def _conv_up(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -256,14 +287,17 @@ class SynthesisLayer(nn.Module):
     def forward(
         self, x: torch.Tensor, w: torch.Tensor, noise_mode: str
     ) -> torch.Tensor:
-        x = self.conv(x, w)
+        noise = None
         if noise_mode == "random":
             n = x.shape[0]
             noise = torch.randn(n, 1, self.resolution, self.resolution, device=x.device)
-            x = x + noise.to(x.dtype) * self.noise_strength
+            noise = noise * self.noise_strength
         elif noise_mode == "const":
-            x = x + self.noise_const.to(x.dtype) * self.noise_strength
-        return clamp(lrelu(x + self.bias[None, :, None, None]), self.conv_clamp)
+            noise = self.noise_const * self.noise_strength
+        # lrelu(y) * sqrt(2) = leaky_relu(sqrt(2) y): the activation's gain is
+        # applied in the convolution's tail, with the bias and the noise.
+        x = self.conv(x, w, bias=self.bias, noise=noise, gain=LRELU_GAIN)
+        return clamp(F.leaky_relu(x, 0.2), self.conv_clamp)
 
 
 class ToRGB(nn.Module):
@@ -276,8 +310,7 @@ class ToRGB(nn.Module):
         self.conv_clamp = conv_clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x, w) + self.bias[None, :, None, None]
-        return clamp(x, self.conv_clamp)
+        return clamp(self.conv(x, w, bias=self.bias), self.conv_clamp)
 
 
 def sg2_channels(res: int, channel_base: int, channel_max: int) -> int:
@@ -404,8 +437,9 @@ class Conv2dLayer(EqualConv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.down:
             return clamp(super().forward(x), self.conv_clamp)
-        weight = (self.weight * self.weight_gain).to(x.dtype)
-        bias = self.bias.to(x.dtype) if self.bias is not None else None
+        g = act_gain(self.activation)  # lrelu's gain, folded into weight and bias
+        weight = (self.weight * (self.weight_gain * g)).to(x.dtype)
+        bias = (self.bias * g).to(x.dtype) if self.bias is not None else None
         f, k = self.resample_filter, weight.shape[-1]
         p0 = self.padding + (f.numel() - 1) // 2
         p1 = self.padding + (f.numel() - 2) // 2
@@ -415,7 +449,7 @@ class Conv2dLayer(EqualConv2d):
         else:
             x = upfirdn2d(x, f, padding=(p0, p1, p0, p1))
             x = F.conv2d(x, weight, bias, stride=2)
-        return clamp(lrelu(x) if self.activation else x, self.conv_clamp)
+        return clamp(F.leaky_relu(x, 0.2) if self.activation else x, self.conv_clamp)
 
 
 class DiscriminatorBlock(nn.Module):
