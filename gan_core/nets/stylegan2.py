@@ -415,8 +415,9 @@ class StyleGenerator(nn.Module):
 
 
 class Conv2dLayer(EqualConv2d):
-    """EqualConv2d with the reference's clamp and, with ``down``, its FIR blur
-    before a stride-2 convolution (conv2d_resample with down=2)."""
+    """EqualConv2d with the reference's clamp and output gain and, with
+    ``down``, its FIR blur before a stride-2 convolution (conv2d_resample with
+    down=2)."""
 
     def __init__(
         self,
@@ -427,29 +428,37 @@ class Conv2dLayer(EqualConv2d):
         activation: bool = False,  # Apply the scaled leaky ReLU?
         down: bool = False,  # Halve the size (FIR blur, then stride 2)?
         conv_clamp: float | None = CONV_CLAMP,  # Activation clamp (None: off).
+        gain: float = 1.0,  # Output scale; the clamp scales with it.
     ):
         super().__init__(
             in_channels, out_channels, kernel_size, bias=bias, activation=activation
         )
-        self.down, self.conv_clamp = down, conv_clamp
+        self.down, self.conv_clamp, self.gain = down, conv_clamp, gain
         self.register_buffer("resample_filter", make_filter(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.down:
-            return clamp(super().forward(x), self.conv_clamp)
-        g = act_gain(self.activation)  # lrelu's gain, folded into weight and bias
+        # The reference's bias_act(gain=act_gain * gain, clamp=conv_clamp * gain),
+        # with both gains folded into the (small) weight and bias: lrelu is
+        # positively homogeneous, so no full-size multiply is left.
+        g = act_gain(self.activation) * self.gain
         weight = (self.weight * (self.weight_gain * g)).to(x.dtype)
         bias = (self.bias * g).to(x.dtype) if self.bias is not None else None
-        f, k = self.resample_filter, weight.shape[-1]
-        p0 = self.padding + (f.numel() - 1) // 2
-        p1 = self.padding + (f.numel() - 2) // 2
-        if k == 1:  # 1x1: decimate while filtering, then the cheap conv.
-            x = upfirdn2d(x, f, down=2, padding=(p0, p1, p0, p1))
-            x = F.conv2d(x, weight, bias)
+        if not self.down:
+            x = F.conv2d(x, weight, bias, padding=self.padding)
         else:
-            x = upfirdn2d(x, f, padding=(p0, p1, p0, p1))
-            x = F.conv2d(x, weight, bias, stride=2)
-        return clamp(F.leaky_relu(x, 0.2) if self.activation else x, self.conv_clamp)
+            f, k = self.resample_filter, weight.shape[-1]
+            p0 = self.padding + (f.numel() - 1) // 2
+            p1 = self.padding + (f.numel() - 2) // 2
+            if k == 1:  # 1x1: decimate while filtering, then the cheap conv.
+                x = upfirdn2d(x, f, down=2, padding=(p0, p1, p0, p1))
+                x = F.conv2d(x, weight, bias)
+            else:
+                x = upfirdn2d(x, f, padding=(p0, p1, p0, p1))
+                x = F.conv2d(x, weight, bias, stride=2)
+        if self.activation:
+            x = F.leaky_relu(x, 0.2)
+        limit = None if self.conv_clamp is None else self.conv_clamp * self.gain
+        return clamp(x, limit)
 
 
 class DiscriminatorBlock(nn.Module):
@@ -459,18 +468,20 @@ class DiscriminatorBlock(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, conv_clamp: float | None):
         super().__init__()
         cc = conv_clamp
+        # Both paths are scaled by 1/sqrt(2) so the residual sum keeps unit
+        # variance; inside the layers, as the reference's gain (clamp * gain).
+        half = math.sqrt(0.5)
         self.conv0 = Conv2dLayer(in_ch, in_ch, 3, activation=True, conv_clamp=cc)
         self.conv1 = Conv2dLayer(
-            in_ch, out_ch, 3, activation=True, down=True, conv_clamp=cc
+            in_ch, out_ch, 3, activation=True, down=True, conv_clamp=cc, gain=half
         )
-        self.skip = Conv2dLayer(in_ch, out_ch, 1, bias=False, down=True, conv_clamp=cc)
+        self.skip = Conv2dLayer(
+            in_ch, out_ch, 1, bias=False, down=True, conv_clamp=cc, gain=half
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.skip(x)
-        x = self.conv1(self.conv0(x))
-        # Sum scaled by 1/sqrt(2) so the residual sum keeps unit variance (the
-        # reference's gain; clamping before the scale is its clamp * gain).
-        return (x + y) * math.sqrt(0.5)
+        return self.conv1(self.conv0(x)) + y
 
 
 class StyleDiscriminator(nn.Module):
