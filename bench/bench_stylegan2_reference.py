@@ -7,8 +7,11 @@ feed, phases, Adam, EMA); the reference is its training_loop's step body
 written out here around its own networks and StyleGAN2Loss (phases with the
 lazy intervals and gains, Adam with the lazy-regularization ratio, grad
 nan_to_num, G_ema by ema_kimg). Same widths, hence the same parameter counts
-(checked), conv_clamp 256, fp32, batch 16, random images in memory. Units are
-interleaved (ours, reference, ours, ...) and the ratio is of the medians.
+(checked), conv_clamp 256, fp32, batch 16, random images in memory, and no
+augmentation on either side (ours with ``ada`` off: the reference is built
+without an augment pipe). Units are interleaved (ours, reference, ours, ...)
+and the ratio is of the medians; ``--note`` adds a line to the section (what
+else loaded the machine).
 
 The reference is never committed: export it outside the repository, e.g.
 ``git -C <mirror of NVlabs/stylegan2-ada-pytorch> archive HEAD | tar -x -C
@@ -60,7 +63,7 @@ class Ours:
     def __init__(self, size: int, out_dir: Path):
         settings = {**WIDTHS, "image_size": size, "batch_size": BATCH,
                     "r1_gamma": 0.01, "steps": 10**6, "sample_every": 10**6,
-                    "checkpoint_every": 10**6}  # fmt: skip
+                    "checkpoint_every": 10**6, "ada": "off"}  # fmt: skip
         config = config_from_dict("stylegan2", settings)
         data = ImageData(images(size))
         self.trainer = Trainer(config, data, out_dir, torch.device("cpu"), None, None)
@@ -199,16 +202,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--note", default="", help="a line added to the section")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     lines = [
         f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start "
         f"(shared with other jobs); code measured: {commit()}.",
         f"stylegan2 training step, fp32 on the CPU, batch {BATCH}, widths {WIDTHS}, "
-        f"conv_clamp 256; {args.repeats} interleaved units of {UNIT} steps each "
+        f"conv_clamp 256, no augmentation (ours: ada off); {args.repeats} "
+        f"interleaved units of {UNIT} steps each "
         "(lazy path length every 4, R1 every 16, in proportion); seconds per step, "
         "median (min-max). Reference: NVlabs/stylegan2-ada-pytorch networks + "
         "StyleGAN2Loss, its ops on their pure-PyTorch CPU paths.",
+        *([args.note] if args.note else []),
         "",
         "| px | params G / D | ours s/step | reference s/step | ours / reference |",
         "|---|---|---|---|---|",

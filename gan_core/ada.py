@@ -17,7 +17,10 @@ dataset; the paper shows it is essential below about 30k images and still
 helps at 70k-140k. Here ``ada = auto`` turns it on for datasets of at most
 ``SMALL_DATASET`` (50,000, the size of CIFAR-10, on which the paper uses it)
 images, unless a fixed DiffAugment policy (``augment``) was chosen, so large
-datasets train as before.
+datasets train as before. ``auto`` is StyleGAN2's default only: the paper
+defines and tunes ADA on StyleGAN2 (every experiment, the target and the
+speed), so the classic families (dcgan, wgan, wgan-gp, sngan, cgan) default to
+``off`` and get ADA only when their config says ``auto`` or ``on``.
 """
 
 from __future__ import annotations

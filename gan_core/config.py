@@ -173,13 +173,21 @@ class TrainConfig:
 ADA_MODES = ("auto", "on", "off")
 
 
-def ada_setting():
+def ada_setting(default: str):
+    """The ``ada`` setting with its per-family default.
+
+    ADA was defined and tuned on StyleGAN2 (Karras et al. 2020: every
+    experiment, the 0.6 target and the 500k-image speed; stylegan2-ada-pytorch
+    trains nothing else), so only StyleGAN2 defaults to ``auto``; the classic
+    families default to ``off`` and take ``auto`` or ``on`` when asked.
+    """
     return setting(
-        "auto",
+        default,
         "Adaptive discriminator augmentation (Karras 2020): the paper's 12 "
         "geometric and colour operations with a probability p that follows D's "
         "overfitting. auto = on for datasets of at most 50,000 images unless "
-        "augment is set (the paper's reference turns it on everywhere); on; off.",
+        "augment is set (the default for stylegan2, on which ADA was defined; "
+        "the classic families default to off); on; off.",
         choices=ADA_MODES,
     )
 
@@ -318,7 +326,7 @@ class DCGANConfig(TrainConfig):
         "Adversarial loss: ns (non-saturating) or hinge.",
         choices=("ns", "hinge"),
     )
-    ada: str = ada_setting()
+    ada: str = ada_setting("off")  # StyleGAN2-tuned: ask for it
     ada_target: float = ada_target_setting()
     ada_kimg: float = ada_kimg_setting()
     freeze_d: int = freeze_d_setting()

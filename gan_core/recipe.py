@@ -116,6 +116,12 @@ def make_optimizer(
     name: str, params, lr: float, betas: tuple[float, float]
 ) -> torch.optim.Optimizer:
     """Adam(lr, betas) or RMSprop(lr) (WGAN, Arjovsky 2017 section 3)."""
+    params = list(params)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, betas=betas)
+    # The same Adam update in one fused kernel per step instead of about ten
+    # small ops per parameter tensor; torch has it for CPU and CUDA floats.
+    fused = bool(params) and all(
+        p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params
+    )
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)

@@ -79,7 +79,7 @@ class StyleGAN2Config(TrainConfig):
                                 "(stylegan2-ada's conv_clamp; keeps fp16 finite; "
                                 "0 = off).", min=0.0, max=1e6)  # fmt: skip
 
-    ada: str = ada_setting()
+    ada: str = ada_setting("auto")
     ada_target: float = ada_target_setting()
     ada_kimg: float = ada_kimg_setting()
     freeze_d: int = freeze_d_setting()

@@ -30,15 +30,20 @@ def make_filter(taps=BINOMIAL_TAPS) -> torch.Tensor:
     return f / f.sum()
 
 
-def _fir(x: torch.Tensor, f: torch.Tensor, gain: float, down: int) -> torch.Tensor:
-    """Convolve each channel with the separable filter f (true convolution)."""
+def _fir(
+    x: torch.Tensor, f: torch.Tensor, gain: float, down: int, pad: int = 0
+) -> torch.Tensor:
+    """Convolve each channel with the separable filter f (true convolution).
+
+    One depthwise conv with the K x K outer product rather than two 1-D passes:
+    twice the multiply-adds, but on the CPU (oneDNN) one 4x4 depthwise pass
+    and its backward take about 0.6x the time of the two 1-D ones.
+    """
     c = x.shape[1]
     taps = (f * gain**0.5).flip(0).to(x.dtype)  # half the gain on each axis
     k = taps.numel()
-    wx = taps.view(1, 1, 1, k).expand(c, 1, 1, k)
-    wy = taps.view(1, 1, k, 1).expand(c, 1, k, 1)
-    x = F.conv2d(x, wx, groups=c, stride=(1, down))
-    return F.conv2d(x, wy, groups=c, stride=(down, 1))
+    w2d = (taps[:, None] * taps[None, :]).view(1, 1, k, k).expand(c, 1, k, k)
+    return F.conv2d(x, w2d, groups=c, stride=down, padding=pad)
 
 
 def upfirdn2d(
@@ -59,6 +64,9 @@ def upfirdn2d(
         x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
         x = x.reshape(n, c, h * up, w * up)
     x0, x1, y0, y1 = padding
+    if x0 == x1 == y0 == y1 >= 0:
+        # Even zero padding: the convolution pads, sparing a padded copy.
+        return _fir(x, f, gain, down, x0)
     x = F.pad(x, [max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)])
     hh, ww = x.shape[2], x.shape[3]
     x = x[:, :, max(-y0, 0) : hh - max(-y1, 0), max(-x0, 0) : ww - max(-x1, 0)]

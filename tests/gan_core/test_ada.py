@@ -76,6 +76,7 @@ def test_p_rises_on_a_tiny_dataset_and_is_restored_on_resume(
         "steps": 40,
         "sample_every": 40,
         "checkpoint_every": 40,
+        "ada": "auto",  # the classic families' default is off
         "ada_target": 0.6,
         "ada_kimg": 0.5,  # fast, so that a few dozen steps show it
         "lr_d": 2e-3,
@@ -106,7 +107,9 @@ def test_ada_is_on_by_default_for_small_datasets_only():
     assert not ada_wanted(auto, SMALL_DATASET + 1)
     assert not ada_wanted(auto, 0)  # size unknown (older data info)
     # A fixed DiffAugment policy chosen by the user wins over auto.
-    assert not ada_wanted(config_from_dict("dcgan", {"augment": "color"}), 24)
+    chosen = {"ada": "auto", "augment": "color"}
+    assert not ada_wanted(config_from_dict("stylegan2", chosen), 24)
+    assert not ada_wanted(config_from_dict("dcgan", chosen), 24)
     assert ada_wanted(config_from_dict("dcgan", {"ada": "on"}), 10**6)
     assert not ada_wanted(config_from_dict("dcgan", {"ada": "off"}), 24)
     # Older configs stored ada_target 0 for "off": they stay off.
@@ -117,12 +120,23 @@ def test_ada_is_on_by_default_for_small_datasets_only():
         config_from_dict("dcgan", {"ada": "on", "ada_target": 0.0})
 
 
+@pytest.mark.parametrize("family", ["dcgan", "wgan", "wgan-gp", "sngan", "cgan"])
+def test_classic_families_get_ada_only_when_asked(family):
+    """ADA was defined and tuned on StyleGAN2: auto is its default alone."""
+    default = config_from_dict(family, {})
+    assert default.ada == "off" and not ada_wanted(default, 24)
+    for mode in ("auto", "on"):
+        assert ada_wanted(config_from_dict(family, {"ada": mode}), 24)
+    assert not ada_wanted(config_from_dict(family, {"ada": "auto"}), 10**6)
+
+
 def test_a_small_dataset_trains_with_ada_unless_it_is_off(
     tmp_path, tiny_images, tiny_settings
 ):
-    for mode, kept in (("auto", True), ("off", False)):
-        out = tmp_path / mode
-        config = config_from_dict("dcgan", tiny_settings("dcgan", ada=mode))
+    for mode, kept in (("auto", True), ("off", False), (None, False)):
+        out = tmp_path / str(mode)  # None: dcgan's default, off
+        extra = {"ada": mode} if mode else {}
+        config = config_from_dict("dcgan", tiny_settings("dcgan", **extra))
         train(config, data=tiny_images, out_dir=out, device="cpu")
         state = load_checkpoint(out / "checkpoints/latest.pt")["state"]
         assert ("ada" in state) is kept
@@ -132,7 +146,7 @@ def test_a_small_dataset_trains_with_ada_unless_it_is_off(
 def test_an_older_ada_state_is_refused_on_resume_but_still_samples(
     tmp_path, tiny_images, tiny_settings
 ):
-    config = config_from_dict("dcgan", tiny_settings("dcgan"))
+    config = config_from_dict("dcgan", tiny_settings("dcgan", ada="on"))
     train(config, data=tiny_images, out_dir=tmp_path, device="cpu")
     path = tmp_path / "checkpoints/latest.pt"
     payload = load_checkpoint(path)
