@@ -188,7 +188,7 @@ def main() -> None:
     t = time.perf_counter()
     fig = run_child(args.model, settings, env)
     lines = [
-        f"## Training memory phase by phase (bench/bench_train_memory.py)",
+        "## Training memory phase by phase (bench/bench_train_memory.py)",
         "",
         f"Machine: {machine()}.  ",
         f"Commit: {commit()}, {time.strftime('%Y-%m-%d')}; load average "

@@ -34,7 +34,9 @@ def threshold_from_env() -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{ENV} must be a whole number of bytes (got {raw!r})")
+        raise ValueError(
+            f"{ENV} must be a whole number of bytes (got {raw!r})"
+        ) from None
     if value < 0:
         raise ValueError(f"{ENV} must be 0 or more (got {value})")
     return value
