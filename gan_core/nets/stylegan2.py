@@ -28,7 +28,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from gan_core.checkpoint import CheckpointError
-from gan_core.nets.equalized import EqualConv2d, EqualLinear, lrelu, minibatch_stddev
+from gan_core.nets.bias_act import bias_lrelu_clamp
+from gan_core.nets.equalized import EqualConv2d, EqualLinear, minibatch_stddev
 from gan_core.nets.resample import make_filter, upfirdn2d, upsample2d
 
 NOISE_MODES = ("random", "const", "none")
@@ -40,11 +41,6 @@ RESAMPLING_KEY = "fir_resampling"
 
 class OldResamplingError(CheckpointError):
     """Weights saved by the bilinear networks, before FIR resampling."""
-
-
-def clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
-    """Clamp to [-limit, limit] (the reference's bias_act clamp); None: no-op."""
-    return x if limit is None else x.clamp(-limit, limit)
 
 
 def _require_fir_marker(state_dict, prefix, *args) -> None:
@@ -263,7 +259,7 @@ class SynthesisLayer(nn.Module):
             x = x + noise.to(x.dtype) * self.noise_strength
         elif noise_mode == "const":
             x = x + self.noise_const.to(x.dtype) * self.noise_strength
-        return clamp(lrelu(x + self.bias[None, :, None, None]), self.conv_clamp)
+        return bias_lrelu_clamp(x, self.bias, True, self.conv_clamp)
 
 
 class ToRGB(nn.Module):
@@ -276,8 +272,7 @@ class ToRGB(nn.Module):
         self.conv_clamp = conv_clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x, w) + self.bias[None, :, None, None]
-        return clamp(x, self.conv_clamp)
+        return bias_lrelu_clamp(self.conv(x, w), self.bias, False, self.conv_clamp)
 
 
 def sg2_channels(res: int, channel_base: int, channel_max: int) -> int:
@@ -402,8 +397,10 @@ class Conv2dLayer(EqualConv2d):
         self.register_buffer("resample_filter", make_filter(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.down:
-            return clamp(super().forward(x), self.conv_clamp)
+        if not self.down:  # EqualConv2d's convolution, then the activation
+            weight = self.weight * self.weight_gain
+            x = F.conv2d(x, weight, self.bias, padding=self.padding)
+            return bias_lrelu_clamp(x, None, self.activation, self.conv_clamp)
         weight = (self.weight * self.weight_gain).to(x.dtype)
         bias = self.bias.to(x.dtype) if self.bias is not None else None
         f, k = self.resample_filter, weight.shape[-1]
@@ -415,7 +412,7 @@ class Conv2dLayer(EqualConv2d):
         else:
             x = upfirdn2d(x, f, padding=(p0, p1, p0, p1))
             x = F.conv2d(x, weight, bias, stride=2)
-        return clamp(lrelu(x) if self.activation else x, self.conv_clamp)
+        return bias_lrelu_clamp(x, None, self.activation, self.conv_clamp)
 
 
 class DiscriminatorBlock(nn.Module):
