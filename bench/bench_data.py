@@ -147,7 +147,7 @@ def run_child(folder: Path, model: str, settings: dict, ram_bytes: int | None) -
             capture_output=True,
             text=True,
             env=env,
-            timeout=1200,
+            timeout=3600,  # a StyleGAN2-128 run took 20+ min at load 12
         )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
@@ -387,6 +387,21 @@ def section(fig: dict, args) -> str:
     return "\n".join(lines)
 
 
+def prefetch_rss(done: dict, model: str, settings: dict, folders, ram, stages):
+    """Both memory children of ``model`` at once, stored as their stages."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = [f"rss_{model}_{name}" for name in ("small", "big")]
+    todo = [(k, f) for k, f in zip(keys, folders, strict=True) if k not in done]
+    load = os.getloadavg()[0]
+    with ThreadPoolExecutor(len(todo) or 1) as pool:
+        futures = {k: pool.submit(run_child, f, model, settings, ram) for k, f in todo}
+    for key, future in futures.items():
+        done[key] = {**future.result(), "load": [load, os.getloadavg()[0]]}
+        done[key]["parallel"] = True
+    stages.write_text(json.dumps(done))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=20000)
@@ -400,6 +415,12 @@ def main() -> None:
     parser.add_argument("--trainer-ab", default=None, help="base commit to compare")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--models", default="dcgan,stylegan2", help="memory runs")
+    parser.add_argument(
+        "--parallel-rss",
+        action="store_true",
+        help="run each model's two memory children at once (peak RSS is per "
+        "process; saves wall time on a shared machine)",
+    )
     parser.add_argument(
         "--resume", action="store_true", help="keep the stages an earlier run measured"
     )
@@ -449,6 +470,8 @@ def main() -> None:
     fig["rss_labels"] = {}
     runs = {"dcgan": dcgan, "stylegan2": sg2}
     for model, settings in ((m, runs[m]) for m in args.models.split(",")):
+        if args.parallel_rss:
+            prefetch_rss(done, model, settings, (small, big), below, STAGES)
         for name, folder, n in (
             ("small", small, args.small),
             ("big", big, args.images),

@@ -45,6 +45,7 @@ from gan_core.events import (
     StoppedEvent,
 )
 from gan_core.feed import DataFeed
+from gan_core.heap import map_large_allocations
 from gan_core.recipe import Phase, Recipe
 from gan_core.registry import Family, list_families
 from gan_core.sampling import generate_in_chunks, save_grid, save_points_plot
@@ -168,6 +169,7 @@ class Trainer:
 
     def _build(self) -> None:
         c = self.config
+        map_large_allocations()  # freed activations go back to the system
         torch.manual_seed(c.seed)
         random.seed(c.seed)
         self.recipe: Recipe = self.family.build(c, self.info, self.device)
@@ -511,6 +513,10 @@ class Trainer:
             figures[f"grad_norm_{phase.optimizer}"] = norm.item()
         scaler.step(opt)
         scaler.update()
+        # Nothing reads these gradients again (the next phase of this optimizer
+        # starts from None): freed now, they are not alive through the other
+        # network's phases.
+        opt.zero_grad(set_to_none=True)
         if phase.after is not None:
             phase.after()
         stats.update(figures)

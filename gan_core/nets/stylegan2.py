@@ -29,6 +29,7 @@ from torch.nn import functional as F
 
 from gan_core import distributed
 from gan_core.checkpoint import CheckpointError
+from gan_core.nets.bias_act import bias_lrelu_clamp
 from gan_core.nets.equalized import (
     LRELU_GAIN,
     EqualConv2d,
@@ -51,12 +52,16 @@ class OldResamplingError(CheckpointError):
 
 def clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
     """Clamp to [-limit, limit] (the reference's bias_act clamp); None: no-op.
+    The clamp saves a bool mask for its backward, not its float input
+    (gan_core.nets.bias_act)."""
+    return bias_lrelu_clamp(x, None, False, limit)
 
-    hardtanh is clamp with a one-kernel backward (and double backward, for R1
-    and path length); Tensor.clamp's backward is five elementwise passes on the
-    CPU (gt, lt, two logical_and, where): about 2x faster here, same values.
-    """
-    return x if limit is None else F.hardtanh(x, -limit, limit)
+
+def lrelu_clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
+    """leaky_relu(x, 0.2), then the clamp, for an x whose sqrt(2) gain was
+    already folded into the weights and bias that made it (lrelu is positively
+    homogeneous); two bool masks saved for the backward instead of two floats."""
+    return bias_lrelu_clamp(x, None, True, limit, gain=1.0)
 
 
 def _require_fir_marker(state_dict, prefix, *args) -> None:
@@ -301,7 +306,7 @@ class SynthesisLayer(nn.Module):
         # lrelu(y) * sqrt(2) = leaky_relu(sqrt(2) y): the activation's gain is
         # applied in the convolution's tail, with the bias and the noise.
         x = self.conv(x, w, bias=self.bias, noise=noise, gain=LRELU_GAIN)
-        return clamp(F.leaky_relu(x, 0.2), self.conv_clamp)
+        return lrelu_clamp(x, self.conv_clamp)
 
 
 class ToRGB(nn.Module):
@@ -459,10 +464,8 @@ class Conv2dLayer(EqualConv2d):
             else:
                 x = upfirdn2d(x, f, padding=(p0, p1, p0, p1))
                 x = F.conv2d(x, weight, bias, stride=2)
-        if self.activation:
-            x = F.leaky_relu(x, 0.2)
         limit = None if self.conv_clamp is None else self.conv_clamp * self.gain
-        return clamp(x, limit)
+        return bias_lrelu_clamp(x, None, self.activation, limit, gain=1.0)
 
 
 class DiscriminatorBlock(nn.Module):
