@@ -4,17 +4,18 @@ output.
 Written as ``hardtanh(leaky_relu(x + b, 0.2) * sqrt(2), -c, c)``, autograd
 keeps two float tensors per activation for the backward pass: leaky_relu's
 input and hardtanh's input. Both gradients only need where each input was, and
-the output tells: the output is > 0 exactly where leaky_relu's input was
-(the gain and the clamp keep signs), and strictly inside (-c, c) exactly where
+the output tells: the output is > 0 exactly where leaky_relu's input was (the
+gain and the clamp keep signs), and strictly inside (-c, c) exactly where
 hardtanh's input was. So this step saves its output and nothing else, and the
 output is the tensor the next convolution saves anyway (its input): the
 activation's own saved memory is gone. The forward is the same native ops, and
 the backward aten's own backward kernels in autograd's order (hardtanh's, the
 gain, leaky_relu's, the bias's sum), so values and gradients are bitwise those
-of the composite, at the composite's speed; the backward is made of differentiable operations, so R1 and
-path length (double backward) run through it. stylegan2-ada-pytorch fuses the
-same chain in its ``bias_act`` CUDA kernel and also saves its output (``y``)
-for the backward; its CPU path is the composite.
+of the composite, at the composite's speed; the backward is made of
+differentiable operations, so R1 and path length (double backward) run through
+it. stylegan2-ada-pytorch fuses the same chain in its ``bias_act`` CUDA kernel
+and also saves its output (``y``) for the backward; its CPU path is the
+composite.
 
 At 128 px, batch 4, StyleGAN2 config F saves 2.7 GiB for one generator phase;
 the activations are most of it (bench/bench_train_memory.py).
