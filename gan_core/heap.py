@@ -8,9 +8,14 @@ leave are resident and do not fit the next step's mix of sizes, and peak RSS
 grows from step to step (bench/bench_train_memory.py: StyleGAN2-128, batch 4,
 +1.1 GB from step 0 to step 1, same phase). A fixed threshold (mallopt
 M_MMAP_THRESHOLD, which also stops the dynamic adjustment) returns every large
-tensor to the system when it is freed. Set ``GAN_MALLOC_MMAP_THRESHOLD`` to the
-bytes wanted, or 0 to leave glibc's own behaviour; glibc's own
-``MALLOC_MMAP_THRESHOLD_`` wins when set. No-op on other C libraries.
+tensor to the system when it is freed. It is a trade, so it is off unless
+asked for: every mapped allocation is page-faulted and zeroed afresh, and a
+DCGAN-64 CPU step took 1.3x as long with a 1 MiB threshold (0.76 s against
+1.00 s, bench/RESULTS.md). Set ``GAN_MALLOC_MMAP_THRESHOLD`` to the bytes wanted
+(1048576 is what the memory bench uses) when RAM is what runs out; 0, the
+default, leaves glibc's own behaviour, and glibc's own
+``MALLOC_MMAP_THRESHOLD_`` wins when set. No-op on other C libraries; GPU
+training keeps its tensors on the device, where this plays no part.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import ctypes.util
 import os
 
 M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
-DEFAULT_THRESHOLD = 1 << 20  # 1 MiB: a 4 x 256 x 32 x 32 float tensor is mapped
+DEFAULT_THRESHOLD = 0  # glibc's own: mapping costs CPU time (docstring)
 ENV = "GAN_MALLOC_MMAP_THRESHOLD"
 
 _applied: int | None = None
