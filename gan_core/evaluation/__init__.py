@@ -6,6 +6,9 @@ digit classifier's, Inception's or the dataset's own net's feature space.
 classifier-FID is computed in the feature space of a small classifier trained
 here on builtin:mnist (or builtin:digits); it is not Inception FID and must
 never be compared with published Inception figures.
+
+``gan_core.evaluation.precision_recall`` is the module (its function of the
+same name is not exported here: it would shadow the module for importers).
 """
 
 from gan_core.evaluation.conditional import class_accuracy
@@ -20,7 +23,7 @@ from gan_core.evaluation.fid import (
     kid_from_features,
 )
 from gan_core.evaluation.points import ModeReport, mode_coverage
-from gan_core.evaluation.precision_recall import PrecisionRecall, precision_recall
+from gan_core.evaluation.precision_recall import PrecisionRecall
 from gan_core.evaluation.stacked import make_stacked_mnist, stacked_mnist_modes
 
 __all__ = [
@@ -37,6 +40,5 @@ __all__ = [
     "kid_from_features",
     "make_stacked_mnist",
     "mode_coverage",
-    "precision_recall",
     "stacked_mnist_modes",
 ]
