@@ -119,13 +119,6 @@ def job_gpus_clean(gpus, *, config) -> int:
         raise JobError("gpus: at least 1", field="gpus")
     if gpus == 1:
         return 1
-    batch = int(config.get("batch_size") or 0)
-    if batch % gpus:
-        raise JobError(
-            f"gpus: the batch of {batch} does not split evenly over {gpus} "
-            "devices (each trains on batch_size / gpus)",
-            field="gpus",
-        )
     from ganweb.jobs.devices_online import max_devices_online
 
     most = max_devices_online()
@@ -133,6 +126,13 @@ def job_gpus_clean(gpus, *, config) -> int:
         raise JobError(
             f"gpus: no online training worker owns {gpus} devices "
             f"(the most one owns now is {most})",
+            field="gpus",
+        )
+    batch = int(config.get("batch_size") or 0)
+    if batch % gpus:
+        raise JobError(
+            f"gpus: the batch of {batch} does not split evenly over {gpus} "
+            "devices (each trains on batch_size / gpus)",
             field="gpus",
         )
     return gpus
