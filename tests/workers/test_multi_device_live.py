@@ -1,7 +1,7 @@
 """One job on two devices: a real worker owning two CPU "devices" (gloo) runs a
 ``gpus: 2`` job from the API, streams rank 0's events, is cancelled and
-resumed, survives a killed rank and a killed worker, and leaves no rank
-process behind."""
+resumed, survives a killed rank and a killed worker, checkpoints and goes back
+to its queue on SIGTERM, and leaves no rank process behind."""
 
 from __future__ import annotations
 
@@ -104,6 +104,19 @@ def test_a_job_asking_more_devices_than_any_worker_owns_is_refused(
     assert not Job.objects.filter(owner=alice).exists()
 
 
+def test_preflight_for_two_devices_measures_each_ones_share(
+    live_stack, two_device_worker, alice
+):
+    token = api_token(live_stack.url, alice)
+    body = {"dataset": "builtin:ring8", "model": "gan", "config": LONG_RUN}
+    response = api(live_stack, token, "post", "preflight", json={**body, "gpus": 2})
+    assert response.status_code == 200, response.text
+    estimate = response.json()
+    assert (estimate["gpus"], estimate["batch_size"]) == (2, 64)
+    assert estimate["per_device_batch"] == 32
+    assert "per device" in estimate["note"] and estimate["step_seconds"] > 0
+
+
 def test_two_device_job_cancels_resumes_and_leaves_no_rank_behind(
     live_stack, two_device_worker, alice
 ):
@@ -169,7 +182,13 @@ def test_two_device_job_cancels_resumes_and_leaves_no_rank_behind(
         events = events_until(socket, {"started"}, timeout=180)
         assert events[-1]["world_size"] == 2
         pids = rank_pids(job_id, other_than=set(pids))
-        assert api(live_stack, token, "post", f"{job_id}/cancel").status_code == 200
-        events_until(socket, {"stopped"}, timeout=30)
-    wait_for_state(job_id, {"cancelled"}, timeout=30)
+
+        # 6. SIGTERM (a deploy): the ranks checkpoint, the job goes back to
+        # its queue for another worker to resume.
+        os.kill(box["worker"].pid, signal.SIGTERM)
+        stopped = events_until(socket, {"stopped"}, timeout=30)[-1]
+    assert stopped["reason"] == "shutdown"
+    box["worker"].popen.wait(timeout=scaled(30))
+    job = wait_for_state(job_id, {"queued"}, timeout=10)
+    assert job.latest_checkpoint.endswith(".pt")
     gone(pids)
