@@ -159,11 +159,21 @@ def rank_main(spec: RankSpec) -> dict:
     except BaseException as exc:
         reason = f"{exc.__class__.__name__}: {exc}"
         oom = "out of memory" in str(exc).lower() or "OutOfMemory" in reason
-        kind = "diverged" if exc.__class__.__name__ == "TrainingDiverged" else ""
         with contextlib.suppress(OSError):
-            link.send({"error": reason, "oom": oom, "kind": kind})
+            link.send({"error": reason, "oom": oom, "peer_lost": _peer_lost(exc)})
         raise
     return {"status": result.status, "step": result.step}
+
+
+def _peer_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says another rank went away (a collective whose peer
+    closed its connection): the consequence of that rank's end, not a cause."""
+    import torch
+
+    if isinstance(exc, getattr(torch.distributed, "DistNetworkError", ())):
+        return True
+    text = str(exc)
+    return "Connection reset by peer" in text or "Connection closed by peer" in text
 
 
 # -- in the worker -----------------------------------------------------------------
@@ -181,6 +191,7 @@ class _Supervision:
     pids: dict[int, int] = field(default_factory=dict)
     errors: dict[int, dict] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
+    links: list[threading.Thread] = field(default_factory=list)
 
     def serve(self, server: socket.socket) -> None:
         server.settimeout(STOP_POLL_S)
@@ -191,9 +202,11 @@ class _Supervision:
                 continue
             except OSError:
                 return
-            threading.Thread(
+            link = threading.Thread(
                 target=self.talk, args=(conn,), name="rank-link", daemon=True
-            ).start()
+            )
+            link.start()
+            self.links.append(link)
 
     def talk(self, conn: socket.socket) -> None:
         """One rank's messages; for rank 0 also the stop relay."""
@@ -205,8 +218,10 @@ class _Supervision:
             self.on_link_end()  # the caller's per-thread cleanup (DB connection)
 
     def _talk(self, conn: socket.socket) -> None:
+        # Until the rank's end of the socket closes: its last events (stopped,
+        # finished) may still be in flight when the launcher returns.
         buffer, rank, relayed = b"", None, False
-        while not self.done.is_set():
+        while True:
             if rank == 0 and not relayed and self.should_stop():
                 conn.sendall((json.dumps({"stop": self.stop_reason()}) + "\n").encode())
                 relayed = True
@@ -286,8 +301,12 @@ def ranks_train(
     try:
         outputs = elastic_launch(_launch_config(world_size, run_dir), rank_main)(spec)
     except ChildFailedError as exc:
-        if watch.errors:
-            rank, error = min(watch.errors.items())
+        # A rank's own error fails the job; errors that only say a peer went
+        # away (its collective's connection closed) follow a rank that died
+        # without one (killed): then the attempt is lost, not the job.
+        causes = {r: e for r, e in watch.errors.items() if not e.get("peer_lost")}
+        if causes:
+            rank, error = min(causes.items())
             raise RanksFailed(rank, error["error"], bool(error.get("oom"))) from exc
         rank, failure = exc.get_first_failure()
         raise RanksLost(
@@ -297,6 +316,8 @@ def ranks_train(
     finally:
         watch.done.set()
         server.close()
+        for link in watch.links:  # the ranks are gone: their sockets end
+            link.join(timeout=10)
         import shutil
 
         shutil.rmtree(run_dir, ignore_errors=True)
