@@ -42,6 +42,7 @@ class JobRequestSerializer(serializers.Serializer):
         required=False,
         default=1,
         min_value=1,
+        max_value=1024,
         help_text="Devices it trains on at once (one process each, on one worker "
         "that owns that many); batch_size is the global batch and must divide.",
     )
