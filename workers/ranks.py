@@ -18,7 +18,9 @@ the kernel for SIGKILL when its parent goes (PR_SET_PDEATHSIG; it fires when
 the *thread* that started it ends, which is the job's thread, blocked here
 until the ranks end), checks that its parent is still the worker that
 started it (the worker may have died before the request), and exits when its
-socket to the supervisor closes. Ranks leave the worker's process group: a
+socket to the supervisor closes. (torch's launcher warns that off the main
+thread it cannot install the signal handlers that would stop its workers:
+these three are what stands in for them.) Ranks leave the worker's process group: a
 SIGTERM to the group (a deploy) reaches the supervisor, which stops them with
 a checkpoint, instead of killing them mid-step.
 """

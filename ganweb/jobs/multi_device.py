@@ -54,7 +54,7 @@ def rank_spec(job: Job, config, *, devices: list[str], out_dir, resume, init_fro
     from workers.ranks import RankSpec
 
     cuda = devices[0].startswith("cuda")
-    visible = ",".join(d.partition(":")[2] or "0" for d in devices) if cuda else ""
+    visible = _visible_devices(devices) if cuda else ""
     common = dict(
         family=job.family,
         config=config.to_dict(),
@@ -75,6 +75,17 @@ def rank_spec(job: Job, config, *, devices: list[str], out_dir, resume, init_fro
         class_names=names,
         **common,
     )
+
+
+def _visible_devices(devices: list[str]) -> str:
+    """CUDA_VISIBLE_DEVICES for the ranks, so rank r's ``cuda:r`` is the
+    worker's r-th device (through the worker's own CUDA_VISIBLE_DEVICES, if
+    it was started with one: its cuda:0 is that list's first entry)."""
+    import os
+
+    indices = [int(d.partition(":")[2] or 0) for d in devices]
+    outer = [v for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v]
+    return ",".join(outer[i] if outer else str(i) for i in indices)
 
 
 def job_train_on_ranks(job: Job, spec, *, labels: list[str], forwarder, stop) -> str:

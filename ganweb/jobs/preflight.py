@@ -114,6 +114,8 @@ def job_preflight(*, user, data_ref: str, family: str, config: dict, gpus=1) -> 
     }
     if gpus > 1:
         estimate["per_device_batch"] = measured["batch_size"]
+        if answer.get("suggested_batch_size"):  # per device: the global batch
+            estimate["suggested_batch_size"] = answer["suggested_batch_size"] * gpus
         estimate["note"] = (
             f"measured at {measured['batch_size']} per device, the share of each "
             f"of {gpus} devices; memory is per device, and the step time leaves "

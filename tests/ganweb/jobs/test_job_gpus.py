@@ -102,3 +102,13 @@ def test_the_form_offers_up_to_the_devices_of_online_workers(client, alice):
     values = re.findall(r'<option value="(\d+)"', select.group(1))
     assert values == ["1", "2", "3"]
     assert "devices" in basic
+
+
+def test_ranks_see_the_workers_gpus_in_rank_order(monkeypatch):
+    from ganweb.jobs.multi_device import _visible_devices
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert _visible_devices(["cuda:2", "cuda:5"]) == "2,5"
+    # A worker started with its own list: its cuda:1 is the list's second.
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,6,7")
+    assert _visible_devices(["cuda:1", "cuda:2"]) == "6,7"
