@@ -191,13 +191,16 @@ def start_worker(
     pool: str = "threads",
     log_dir: Path | None,
 ) -> ManagedProcess:
-    """One worker process; a training worker owns exactly one device.
+    """One worker process; a training worker owns one device (or the several
+    GAN_WORKER_DEVICES names, in its environment).
 
     The training worker runs the threads pool (one job, its lease thread
     beside it); the light and interactive ones run prefork, the pool where
     Celery enforces a task's time limit by stopping it.
     """
     worker_env = dict(env, GAN_WORKER_DEVICE=device)
+    if "training" not in queues:  # several devices are for training workers
+        worker_env.pop("GAN_WORKER_DEVICES", None)
     args = [PYTHON, "-m", "celery", "-A", "workers.celery_app", "worker"]
     args += ["-Q", queues, "-n", f"{name}@%h", "-P", pool, "-c", str(concurrency)]
     args += ["--without-gossip", "--without-mingle", "-l", "INFO"]

@@ -2,6 +2,10 @@
 
     GAN_WORKER_DEVICE=cuda:0 celery -A workers.celery_app worker -Q training -c 1
 
+or with several, for jobs that train on more than one at once (README):
+
+    GAN_WORKER_DEVICES=cuda:0,cuda:1 celery -A workers.celery_app worker -Q training
+
 Settings come from Django's settings (the ``CELERY_`` names), so the web and the
 workers always agree on the broker, the queues and the acknowledgement rules.
 """

@@ -45,6 +45,7 @@ def online_workers() -> list[dict]:
                     "name": name,
                     "queues": info.get("queues", []),
                     "device": info.get("device"),
+                    "devices": info.get("devices") or [info.get("device")],
                 }
             )
     return sorted(workers, key=lambda worker: worker["name"])

@@ -38,6 +38,14 @@ class JobRequestSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="Why the run was started (shown on its page and when compared).",
     )
+    gpus = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=1024,
+        help_text="Devices it trains on at once (one process each, on one worker "
+        "that owns that many); batch_size is the global batch and must divide.",
+    )
     init_from = serializers.DictField(
         required=False,
         allow_null=True,
@@ -64,6 +72,10 @@ class JobSerializer(serializers.Serializer):
     metrics = serializers.DictField()
     error = serializers.CharField()
     queue_position = serializers.IntegerField(allow_null=True)
+    gpus = serializers.IntegerField(help_text="World size: devices it trains on.")
+    ranks = serializers.ListField(
+        child=serializers.DictField(), help_text="[{rank, device, pid}]"
+    )
 
 
 ErrorSerializer = inline_serializer(
@@ -130,6 +142,7 @@ class JobListCreateView(APIView):
                 name=data["name"],
                 note=data["note"],
                 origin=data["init_from"],
+                gpus=data["gpus"],
             )
         except services.JobError as exc:
             return error_response(exc)
@@ -264,6 +277,7 @@ class JobPreflightView(APIView):
                 data_ref=str(body.get("dataset", "")),
                 family=str(body.get("model", "")),
                 config=body.get("config") or {},
+                gpus=body.get("gpus", 1),
             )
         except services.JobError as exc:
             return error_response(exc)

@@ -65,3 +65,22 @@ class JobLabelForm(forms.Form):
         required=False,
         help_text="Why this run: what you are trying, what you changed.",
     )
+
+
+class JobDevicesForm(forms.Form):
+    """How many devices the job trains on at once: 1 .. the most an online
+    training worker owns (ganweb.jobs.devices_online)."""
+
+    gpus = forms.TypedChoiceField(
+        label="devices",
+        coerce=int,
+        required=False,
+        empty_value=1,
+        help_text="One process per device on one worker; the batch is split "
+        "between them.",
+    )
+
+    def __init__(self, *args, offered: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gpus"].choices = [(n, str(n)) for n in range(1, offered + 1)]
+        self.fields["gpus"].widget.attrs["data-max"] = str(offered)

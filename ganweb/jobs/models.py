@@ -77,6 +77,11 @@ class Job(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     device = models.CharField(max_length=120, blank=True)
+    # Devices the job trains on at once (its world size): one process per
+    # device on one worker that owns at least this many (workers/ranks.py).
+    gpus = models.PositiveSmallIntegerField(default=1)
+    # The ranks of the running or last attempt: [{rank, device, pid}].
+    ranks = models.JSONField(default=list, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     images_per_sec = models.FloatField(null=True, blank=True)
     eta_seconds = models.FloatField(null=True, blank=True)

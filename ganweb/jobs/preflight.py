@@ -79,29 +79,49 @@ def _remember(key: str, answer: dict) -> None:
         pass
 
 
-def job_preflight(*, user, data_ref: str, family: str, config: dict) -> dict:
+def job_preflight(*, user, data_ref: str, family: str, config: dict, gpus=1) -> dict:
     """Time per step, duration, peak memory and whether it fits, for a job
     that is not queued yet. Raises JobError for bad requests and when no
-    worker answers in time (status 503)."""
+    worker answers in time (status 503).
+
+    On ``gpus`` devices each trains on batch_size / gpus: that share is what
+    the worker measures, so the memory is per device and the step time one
+    device's compute; the gradient all-reduce of every phase comes on top
+    (small next to the compute on NCCL, not on gloo: see bench_distributed)."""
+    from ganweb.jobs.services import job_gpus_clean
+
     source, validated = validate_job_request(
         user=user, data_ref=data_ref, family=family, config=config
     )
     settings_dict = validated.to_dict()
+    gpus = job_gpus_clean(gpus, config=settings_dict)
+    measured = dict(settings_dict, batch_size=settings_dict["batch_size"] // gpus)
     shape = data_shape(source)
-    key = _cache_key(family, settings_dict, shape)
+    key = _cache_key(family, measured, shape)
     answer = _cached(key)
     if answer is None:
-        answer = _probe_on_worker(family, settings_dict, shape)
+        answer = _probe_on_worker(family, measured, shape)
         _remember(key, answer)
     else:
         answer = {**answer, "cached": True}
     steps = settings_dict["steps"]
-    return {
+    estimate = {
         **answer,
         "steps": steps,
         "duration_seconds": answer["step_seconds"] * steps,
         "batch_size": settings_dict["batch_size"],
+        "gpus": gpus,
     }
+    if gpus > 1:
+        estimate["per_device_batch"] = measured["batch_size"]
+        if answer.get("suggested_batch_size"):  # per device: the global batch
+            estimate["suggested_batch_size"] = answer["suggested_batch_size"] * gpus
+        estimate["note"] = (
+            f"measured at {measured['batch_size']} per device, the share of each "
+            f"of {gpus} devices; memory is per device, and the step time leaves "
+            "out the gradient all-reduce between them"
+        )
+    return estimate
 
 
 def _probe_on_worker(family: str, config: dict, shape: dict) -> dict:

@@ -85,6 +85,8 @@ def job_summary(job: Job) -> dict:
         "eta_seconds": job.eta_seconds,
         "error": job.error,
         "device": job.device,
+        "gpus": job.gpus,
+        "ranks": job.ranks,
         "worker": job.worker,
         "attempts": job.attempts,
         "rollbacks": job.rollbacks,

@@ -106,15 +106,49 @@ class QueueUnavailable(JobError):
         self.job = job
 
 
+def job_gpus_clean(gpus, *, config) -> int:
+    """The number of devices a new job asks for: 1 .. the most an online
+    training worker owns, dividing the global batch evenly."""
+    if isinstance(gpus, bool) or not isinstance(gpus, int | str):
+        raise JobError("gpus: a whole number of devices", field="gpus")
+    try:
+        gpus = int(gpus)
+    except ValueError:
+        raise JobError("gpus: a whole number of devices", field="gpus") from None
+    if gpus < 1:
+        raise JobError("gpus: at least 1", field="gpus")
+    if gpus == 1:
+        return 1
+    from ganweb.jobs.devices_online import max_devices_online
+
+    most = max_devices_online()
+    if gpus > most:
+        raise JobError(
+            f"gpus: no online training worker owns {gpus} devices "
+            f"(the most one owns now is {most})",
+            field="gpus",
+        )
+    batch = int(config.get("batch_size") or 0)
+    if batch % gpus:
+        raise JobError(
+            f"gpus: the batch of {batch} does not split evenly over {gpus} "
+            "devices (each trains on batch_size / gpus)",
+            field="gpus",
+        )
+    return gpus
+
+
 def job_send(*, job_id: int) -> bool:
     """Hand a queued job's task to the broker, once and quickly; record that it
     was sent. False when the broker cannot be reached: the job stays queued
     and the periodic sweep (jobs_send_unsent) sends it later."""
     from ganweb.core.broker import BrokerUnavailable, send_once
+    from workers.queues import training_queue
     from workers.tasks.training import train_job
 
     try:
-        send_once(train_job, args=[job_id], queue="training")
+        gpus = Job.objects.filter(pk=job_id).values_list("gpus", flat=True).first()
+        send_once(train_job, args=[job_id], queue=training_queue(gpus or 1))
     except BrokerUnavailable as exc:
         log.warning("job %s stays queued, not sent: %s", job_id, exc)
         return False
@@ -164,10 +198,12 @@ def job_create(
     note: str = "",
     parent=None,
     origin=None,
+    gpus=1,
 ) -> Job:
     """Validate and queue a job. ``origin``: where its weights start (see
-    job_origin; None: random). Raises JobError (400), ActiveWorkLimit (429),
-    or QueueUnavailable (503) when the job is saved but could not be sent."""
+    job_origin; None: random); ``gpus``: devices it trains on at once. Raises
+    JobError (400), ActiveWorkLimit (429), or QueueUnavailable (503) when the
+    job is saved but could not be sent."""
     from ganweb.jobs.origins import origin_link
 
     source, validated = validate_job_request(
@@ -183,6 +219,7 @@ def job_create(
     )
     name = job_name_clean(name, default=f"{family} on {source.title}")
     note = job_note_clean(note)
+    gpus = job_gpus_clean(gpus, config=settings_dict)
     with transaction.atomic():
         _check_active_jobs(owner)
         job = Job.objects.create(
@@ -200,6 +237,7 @@ def job_create(
             init_from_share=origin.share if origin else "",
             init_from_label=origin.label if origin else "",
             queued_at=timezone.now(),
+            gpus=gpus,
         )
         if origin is not None:  # before the task is sent (on commit)
             origin_link(origin, job.pk)
@@ -282,6 +320,7 @@ def job_rerun(*, job: Job, config_changes: dict | None = None) -> Job:
         config=config,
         parent=job,
         origin=origin_of(job),
+        gpus=job.gpus,
     )
 
 
@@ -378,12 +417,17 @@ def jobs_send_unsent(*, older_than_s: float = UNSENT_GRACE_S) -> int:
 def _without_message(job_ids: list[int]) -> list[int]:
     """Those of ``job_ids`` that no training message in the broker names."""
     from ganweb.core.broker import first_args_waiting
+    from workers.queues import training_queue
 
-    waiting = first_args_waiting(
-        queue="training", task_name="workers.tasks.training.train_job"
-    )
-    if waiting is None:  # cannot tell: send nothing rather than duplicates
-        return []
+    counts = Job.objects.filter(pk__in=job_ids).values_list("gpus", flat=True)
+    waiting = set()
+    for gpus in sorted(set(counts)):
+        in_queue = first_args_waiting(
+            queue=training_queue(gpus), task_name="workers.tasks.training.train_job"
+        )
+        if in_queue is None:  # cannot tell: send nothing rather than duplicates
+            return []
+        waiting |= set(in_queue)
     lost = [job_id for job_id in job_ids if job_id not in waiting]
     if lost:
         log.warning("jobs %s are queued but the broker has no task for them", lost)

@@ -113,14 +113,38 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     )
 
 
-def job_run(*, job_id: int, worker: str, device: str, device_label: str = "") -> str:
+def job_run(
+    *,
+    job_id: int,
+    worker: str,
+    device: str,
+    device_label: str = "",
+    devices: tuple[str, ...] = (),
+    device_labels: tuple[str, ...] = (),
+) -> str:
     """Train the job if we can claim it; return what happened, for the task result.
 
     ``device`` is the torch device ("cpu", "cuda:0"); ``device_label`` adds the
-    hardware name for people to read.
+    hardware name for people to read. ``devices`` (and their labels): all the
+    worker owns; a job asking for N > 1 trains on the first N, one rank each.
     """
     lease_owner = new_lease_owner()
     label = device_label or device
+    gpus = Job.objects.filter(pk=job_id).values_list("gpus", flat=True).first() or 1
+    if gpus > 1:
+        from ganweb.jobs.multi_device import devices_label
+
+        if len(devices) < gpus:  # routing sends it elsewhere; an old message
+            log.warning(
+                "job %s wants %s devices, this worker has %s",
+                job_id,
+                gpus,
+                len(devices),
+            )
+            return "not-enough-devices"
+        devices = tuple(devices[:gpus])
+        labels = list((device_labels or devices)[:gpus])
+        label = devices_label(labels)
     if not job_claim(
         job_id=job_id, lease_owner=lease_owner, worker=worker, device=label
     ):
@@ -134,7 +158,10 @@ def job_run(*, job_id: int, worker: str, device: str, device_label: str = "") ->
     heartbeat = Heartbeat(job_id, lease_owner, stop)
     heartbeat.start()
     try:
-        outcome = _train(job, device, stop)
+        if gpus > 1:
+            outcome = _train(job, device, stop, devices=list(devices), labels=labels)
+        else:
+            outcome = _train(job, device, stop)
     finally:
         heartbeat.stop()
         event_publisher().flush()
@@ -169,9 +196,10 @@ def upload_data(job: Job, image_size: int, also=None):
     return data
 
 
-def _train(job: Job, device: str, stop: StopSignal) -> str:
+def _train(job: Job, device: str, stop: StopSignal, devices=None, labels=None) -> str:
     from gan_core.config import config_from_dict
     from gan_core.trainer import TrainingDiverged, train
+    from workers.ranks import RanksFailed, RanksLost
 
     out_dir = job_media_dir(job.pk)
     if job.attempts == 1 and out_dir.exists():
@@ -185,18 +213,33 @@ def _train(job: Job, device: str, stop: StopSignal) -> str:
     try:
         config = config_from_dict(job.family, job.config)
         init_from = _origin_file(job)
-        result = train(
-            config,
-            data=_training_data(job, config, forwarder),
-            out_dir=out_dir,
-            device=device,
-            on_event=forwarder,
-            should_stop=stop,
-            resume=resume,
-            init_from=init_from,
-        )
+        if devices:
+            status = _train_on_ranks(
+                job, config, forwarder, stop, devices, labels, resume, init_from
+            )
+        else:
+            status = train(
+                config,
+                data=_training_data(job, config, forwarder),
+                out_dir=out_dir,
+                device=device,
+                on_event=forwarder,
+                should_stop=stop,
+                resume=resume,
+                init_from=init_from,
+            ).status
     except TrainingDiverged as exc:
         mark(job.pk, state=JobState.FAILED, error=str(exc), lease_owner="")
+        return "failed"
+    except RanksLost as exc:
+        from ganweb.jobs.multi_device import job_ranks_lost
+
+        return job_ranks_lost(job.pk, str(exc))
+    except RanksFailed as exc:
+        log.warning("job %s failed on its ranks: %s", job.pk, exc)
+        where = f"rank {exc.rank} ({labels[exc.rank]})"
+        reason = OOM_HINT.format(device=where) if exc.oom else exc.reason
+        mark(job.pk, state=JobState.FAILED, error=reason, lease_owner="")
         return "failed"
     except Exception as exc:  # the job fails with its reason; the worker lives on
         log.exception("job %s failed", job.pk)
@@ -207,10 +250,28 @@ def _train(job: Job, device: str, stop: StopSignal) -> str:
         )
         mark(job.pk, state=JobState.FAILED, error=reason, lease_owner="")
         return "failed"
-    if result.status == "finished":
+    if status == "finished":
         mark(job.pk, state=JobState.FINISHED, lease_owner="", crash_count=0)
         return "finished"
     return _after_stop(job, stop.reason)
+
+
+def _train_on_ranks(job, config, forwarder, stop, devices, labels, resume, init_from):
+    """The run on several devices; the upload's cache is built here first (each
+    step on the job's page), so the ranks only open it."""
+    from ganweb.jobs.multi_device import job_train_on_ranks, rank_spec
+
+    if job.dataset is not None:
+        _training_data(job, config, forwarder)
+    spec = rank_spec(
+        job,
+        config,
+        devices=devices,
+        out_dir=job_media_dir(job.pk),
+        resume=resume,
+        init_from=init_from,
+    )
+    return job_train_on_ranks(job, spec, labels=labels, forwarder=forwarder, stop=stop)
 
 
 def _origin_file(job: Job):

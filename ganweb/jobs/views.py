@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 from ganweb.core.ids import parse_step
 from ganweb.jobs import services
 from ganweb.jobs.data_sources import DataSourceError, job_media_dir, resolve_data_source
+from ganweb.jobs.devices_online import devices_offered
 from ganweb.jobs.families import family_entry, suitable_families
 from ganweb.jobs.forms import (
     BASIC_SETTINGS,
+    JobDevicesForm,
     JobLabelForm,
     settings_form_class,
     settings_from_form,
@@ -136,7 +138,13 @@ def job_new(request):
     form_class = settings_form_class(family["settings"])
     form = form_class(request.POST or None, initial=initial)
     labels = JobLabelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and labels.is_valid():
+    devices = JobDevicesForm(request.POST or None, offered=devices_offered())
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and labels.is_valid()
+        and devices.is_valid()
+    ):
         try:
             job = services.job_create(
                 owner=request.user,
@@ -146,12 +154,13 @@ def job_new(request):
                 name=labels.cleaned_data["name"],
                 note=labels.cleaned_data["note"],
                 origin=origin,
+                gpus=devices.cleaned_data["gpus"],
             )
         except services.QueueUnavailable as exc:  # saved: its page says why
             messages.warning(request, str(exc))
             return redirect("job-detail", job_id=exc.job.pk)
         except services.JobError as exc:
-            target = labels if exc.field in labels.fields else form
+            target = next((f for f in (labels, devices) if exc.field in f.fields), form)
             field = exc.field if exc.field in target.fields else None
             target.add_error(field, str(exc))
         else:
@@ -165,6 +174,7 @@ def job_new(request):
         "advice": advice,
         "form": form,
         "labels": labels,
+        "devices": devices,
         "basic_fields": [form[n] for n in BASIC_SETTINGS if n in form.fields],
         "advanced_fields": advanced,
         "advanced_errors": any(f.errors for f in advanced),
@@ -176,7 +186,7 @@ def job_new(request):
         "wanted": wanted,
         "own_models": _own_models(request.user, family["name"]),
     }
-    errors = form.errors or labels.errors
+    errors = form.errors or labels.errors or devices.errors
     return render(request, "jobs/new.html", context, status=400 if errors else 200)
 
 
@@ -243,6 +253,7 @@ def job_new_preflight(request):
             data_ref=request.POST.get("dataset", ""),
             family=family["name"],
             config=settings_from_form(form, family["settings"]),
+            gpus=request.POST.get("gpus") or 1,
         )
     except services.JobError as exc:
         return JsonResponse({"error": str(exc), "field": exc.field}, status=exc.status)

@@ -53,6 +53,7 @@
       const total = body.step_seconds * steps;
       result.textContent = `About ${duration(total)} on ${where} ` +
         `(${(body.step_seconds * 1000).toFixed(0)} ms a step × ${steps} steps); ${memory}.`;
+      if (body.gpus > 1) result.textContent += ` On ${body.gpus} devices: ${body.note}.`;
       if (steps !== body.steps) result.textContent += ` Steps set to ${steps} to fit about ${minutes} min on this worker.`;
       if (!body.fits) {
         result.className = "error";
