@@ -51,7 +51,7 @@
     const label = document.createElement("label");
     const percent = (100 * component.explained).toFixed(1);
     const name = document.createElement("span");
-    name.textContent = `Component ${component.index} · ${percent}% of variance `;
+    name.textContent = `Component ${component.index} · ${percent}% of variance · α `;
     const out = document.createElement("output");
     out.textContent = "0.0";
     const input = document.createElement("input");
