@@ -222,7 +222,11 @@ def compute_directions(
     style = adv.is_style(handle)
     n = n if style else min(n, FEATURE_SAMPLES)
     z, feats, feature = _collect(handle, n, seed)
-    mean, comps, variances, total = _pca(feats.double(), k, seed)
+    # Double precision where it is cheap (W is at most 512 wide); a wide
+    # feature layer stays in float32, which halves the randomized SVD's work.
+    x = feats.double() if feats.shape[1] <= 1024 else feats
+    mean, comps, variances, total = _pca(x, k, seed)
+    mean, comps, variances = mean.double(), comps.double(), variances.double()
     explained = (variances / total).float()
     if style:
         sigma = variances.sqrt().float()
