@@ -1,4 +1,5 @@
-"""The command line: ``models``, ``train``, ``sample`` and ``evaluate``.
+"""The command line: ``models``, ``train``, ``sample``, ``project``, ``directions``
+and ``evaluate``.
 
 Settings are flags named after the config fields (``--image-size`` or
 ``--image_size``), so the CLI, the web form and the JSON API share one

@@ -187,8 +187,7 @@ def _collect(handle, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, str
         hook.remove()
     if len(caught) != len(range(0, n, CHUNK)):
         raise adv.UnsupportedSampling(f"{name} did not run once per batch")
-    feats = caught
-    return z_all, torch.cat(feats), f"z via {name}"
+    return z_all, torch.cat(caught), f"z via {name}"
 
 
 def _pca(x: torch.Tensor, k: int, seed: int):
@@ -235,7 +234,8 @@ def compute_directions(
     coords = (feats.double() - mean) @ comps.T  # [n, k]
     back = torch.linalg.lstsq(coords, z.double()).solution  # [k, z_dim]
     q, r = torch.linalg.qr(back.T)  # columns: Gram-Schmidt of the rows, in order
-    units = (q * torch.sign(torch.diagonal(r)).where(torch.diagonal(r) != 0, 1.0)).T
+    # QR fixes each column only up to sign: point it the way its row of B does.
+    units = (q * torch.where(torch.diagonal(r) < 0, -1.0, 1.0)).T
     keep = min(units.shape[0], k)
     units = units[:keep]
     sigma = (z.double() @ units.T).std(0)

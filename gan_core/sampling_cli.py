@@ -5,7 +5,9 @@
 and ``--translate IMAGE [--direction AtoB|BtoA]``; ``--truncation`` applies to
 all of them. Each writes one file (a default name when ``--out`` is not given).
 A flag the checkpoint's family cannot do raises UnsupportedSampling naming the
-flag, which the CLI prints as one line with exit code 2.
+flag, which the CLI prints as one line with exit code 2. Latent edits
+(``--direction INDEX --alpha A``) are gan_core.directions_cli's; they share
+``--direction`` and ``--layers`` (an edit moves all layers unless told).
 """
 
 from __future__ import annotations
