@@ -1,4 +1,5 @@
-"""The command line: ``models``, ``train``, ``sample`` and ``evaluate``.
+"""The command line: ``models``, ``train``, ``sample``, ``project``, ``directions``
+and ``evaluate``.
 
 Settings are flags named after the config fields (``--image-size`` or
 ``--image_size``), so the CLI, the web form and the JSON API share one
@@ -297,6 +298,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     labels = args.label if args.label is not None else None
     if labels is not None and not handle.conditional:
         raise CLIError(f"--label: {handle.family} is not a conditional model")
+    from gan_core.directions_cli import edit_requested, run_edit
+
+    if edit_requested(args):  # --direction INDEX --alpha A
+        print(run_edit(handle, args))
+        return 0
     written = run_playground(handle, args)  # --interpolate, --style-mix, ...
     if written is not None:
         print(written)
@@ -420,6 +426,10 @@ def build_parser(model: str | None = None) -> Parser:
     from gan_core.sampling_cli import add_playground_flags
 
     add_playground_flags(sample)
+    from gan_core.directions_cli import add_directions_parser, add_edit_flags
+
+    add_edit_flags(sample)
+    add_directions_parser(sub)
 
     proj = sub.add_parser("project", help="find the latent closest to an image")
     proj.add_argument("--checkpoint", required=True, help="a .pt checkpoint")
@@ -464,6 +474,10 @@ def _run(argv: list[str]) -> int:
         return cmd_sample(args)
     if args.command == "project":
         return cmd_project(args)
+    if args.command == "directions":
+        from gan_core.directions_cli import cmd_directions
+
+        return cmd_directions(args)
     if getattr(args, "func", None) is None:
         raise CLIError("evaluate is not available in this installation")
     return args.func(args)

@@ -5,7 +5,9 @@
 and ``--translate IMAGE [--direction AtoB|BtoA]``; ``--truncation`` applies to
 all of them. Each writes one file (a default name when ``--out`` is not given).
 A flag the checkpoint's family cannot do raises UnsupportedSampling naming the
-flag, which the CLI prints as one line with exit code 2.
+flag, which the CLI prints as one line with exit code 2. Latent edits
+(``--direction INDEX --alpha A``) are gan_core.directions_cli's; they share
+``--direction`` and ``--layers`` (an edit moves all layers unless told).
 """
 
 from __future__ import annotations
@@ -84,9 +86,9 @@ def add_playground_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--layers",
         type=_layers,
-        default="middle",
+        default=None,
         help="coarse, middle, fine, all or w indices like 0,1,2 "
-        "(taken from the columns; default middle)",
+        "(taken from the columns, default middle; what an edit moves, default all)",
     )
     group.add_argument(
         "--per-class",
@@ -97,8 +99,8 @@ def add_playground_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--direction",
         default=None,
-        choices=DIRECTIONS,
-        help="translation direction (default AtoB)",
+        help="translation direction AtoB or BtoA (default AtoB); with --alpha, "
+        "the index of a latent direction",
     )
     group.add_argument(
         "--tile",
@@ -162,7 +164,7 @@ def _style_mix(handle, args, out: Path) -> Path:
     grid = handle.style_mix(
         args.rows,
         args.cols,
-        args.layers,
+        args.layers or "middle",
         truncation_psi=args.truncation,
         label=args.label,
     )
@@ -180,6 +182,8 @@ def _class_grid(handle, args, out: Path) -> Path:
 
 def _translate(handle, args, out: Path) -> Path:
     mode = "tile" if args.tile else "resize"
+    if args.direction not in (None, *DIRECTIONS):
+        raise ValueError(f"--direction must be AtoB or BtoA (got {args.direction})")
     image = handle.translate(args.translate, args.direction or "AtoB", mode=mode)
     return _save(image, out)
 

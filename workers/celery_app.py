@@ -26,6 +26,7 @@ TASK_MODULES = [
     "workers.tasks.preflight",
     "workers.tasks.projection",
     "workers.tasks.checkpoints",
+    "workers.tasks.directions",
 ]
 
 app = Celery("gan_studio", include=TASK_MODULES)

@@ -60,7 +60,7 @@ def gallery_by_token(token: str) -> tuple[Gallery | None, str]:
 # Settings that say where an item came from rather than how it was drawn.
 LINEAGE_KEYS = ("action", "model", "model_name", "family", "checkpoint_step")
 # A translation's input image is not kept, so only drawn results can be remade.
-REMIXABLE_ACTIONS = ("sample", "class-grid", "interpolate", "style-mix")
+REMIXABLE_ACTIONS = ("sample", "class-grid", "interpolate", "style-mix", "edit")
 
 
 def gallery_item_remix(item: GalleryItem) -> dict | None:

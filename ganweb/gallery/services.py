@@ -80,7 +80,7 @@ def _kind(action: str, params: dict) -> str:
         return ItemKind.ANIMATION
     if action == "translate":
         return ItemKind.TRANSLATION
-    if action == "sample" and params.get("n") == 1:
+    if action == "edit" or (action == "sample" and params.get("n") == 1):
         return ItemKind.IMAGE
     return ItemKind.GRID
 

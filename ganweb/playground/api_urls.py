@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ganweb.playground import api
+from ganweb.playground import api, api_directions
 
 urlpatterns = [
     path("models/", api.ModelListView.as_view(), name="api-models"),
@@ -27,6 +27,12 @@ urlpatterns = [
         name="api-translate",
     ),
     path("models/<id:job_id>/project", api.ProjectView.as_view(), name="api-project"),
+    path(
+        "models/<id:job_id>/directions",
+        api_directions.DirectionsView.as_view(),
+        name="api-directions",
+    ),
+    path("models/<id:job_id>/edit", api_directions.EditView.as_view(), name="api-edit"),
     path(
         "projections/<str:projection_id>",
         api.ProjectionDetailView.as_view(),

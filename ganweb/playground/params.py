@@ -23,7 +23,12 @@ MAX_STEPS = 60
 MAX_ASPECT_RATIO = 32
 LAYER_GROUPS = ("coarse", "middle", "fine", "all")
 DIRECTIONS = ("AtoB", "BtoA")
-ACTIONS = ("sample", "class-grid", "interpolate", "style-mix", "translate")
+ACTIONS = ("sample", "class-grid", "interpolate", "style-mix", "translate", "edit")
+# Latent edits (gan_core.directions): the worker keeps this many components and
+# an alpha counts standard deviations along one (the same limits as gan_core's,
+# written here because the web process does not import torch).
+MAX_DIRECTIONS = 20
+MAX_ALPHA = 10.0
 
 
 class PlaygroundError(ValueError):
@@ -195,12 +200,63 @@ class TranslateRequest(ModelRequest):
     )
 
 
+def _alpha(**kwargs):
+    # DRF's FloatField refuses NaN and the infinities ("a valid number").
+    return serializers.FloatField(min_value=-MAX_ALPHA, max_value=MAX_ALPHA, **kwargs)
+
+
+class EditRequest(ModelRequest):
+    """A seed's image (or a projection's) moved along PCA directions."""
+
+    seed = _seed(default=0, help_text="The image to edit.")
+    direction = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_DIRECTIONS - 1,
+        default=0,
+        help_text="Which principal component (0 explains the most variance).",
+    )
+    alpha = _alpha(
+        default=0.0,
+        help_text=f"Standard deviations along it, -{MAX_ALPHA:g} to {MAX_ALPHA:g}.",
+    )
+    alphas = serializers.ListField(
+        child=_alpha(),
+        max_length=MAX_DIRECTIONS,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Several at once: alphas[i] moves along component i (replaces "
+        "direction and alpha).",
+    )
+    layers = LayersField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="StyleGAN2 only: the styles the edit moves (coarse, middle, fine, "
+        'all, "2-5" or a list of w indices; default all).',
+    )
+    truncation = serializers.FloatField(min_value=0.0, max_value=2.0, default=1.0)
+    label = serializers.CharField(required=False, allow_null=True, default=None)
+    projection = serializers.RegexField(
+        r"^[0-9a-f]{32}$",
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Edit the image a projection of this model found (its id) "
+        "instead of the seed's.",
+    )
+    compare = serializers.BooleanField(
+        default=False, help_text="The original and the edit side by side."
+    )
+
+
 REQUESTS = {
     "sample": SampleRequest,
     "class-grid": ClassGridRequest,
     "interpolate": InterpolateRequest,
     "style-mix": StyleMixRequest,
     "translate": TranslateRequest,
+    "edit": EditRequest,
 }
 
 

@@ -331,7 +331,15 @@ def _render_round_trip(loaded: Loaded, params: dict, source: Image.Image) -> Ren
     return Rendered(png_bytes(strip), "image/png", meta)
 
 
+def render_edit(loaded: Loaded, params: dict) -> Rendered:
+    """A latent edit along PCA directions (ganweb.playground.edits)."""
+    from ganweb.playground.edits import render_edit as draw
+
+    return draw(loaded, params)
+
+
 RENDERERS = {
+    "edit": render_edit,
     "sample": render_sample,
     "class-grid": render_class_grid,
     "interpolate": render_interpolate,
@@ -374,6 +382,8 @@ def describe(loaded: Loaded) -> dict:
         "has_ema": loaded.has_ema,
         "calls": calls,
         "latent_spaces": [] if translator else (["z", "w"] if style else ["z"]),
+        # Latent edits along PCA directions (the "edit" action, /directions).
+        "edits": not translator and h.kind != "points",
     }
     if style:
         from gan_core.nets.stylegan2 import style_layer_ranges

@@ -34,7 +34,7 @@ def _timeout() -> float:
     return float(getattr(settings, "GAN_PLAYGROUND_TIMEOUT", 30))
 
 
-def _wait(task, kwargs: dict) -> dict:
+def _wait(task, kwargs: dict, queue: str = INTERACTIVE_QUEUE, timeout=None) -> dict:
     """Queue ``task`` on the interactive queue and wait for its answer (or 503).
 
     Past the timeout nobody reads the answer, so the task is stopped there: the
@@ -48,10 +48,10 @@ def _wait(task, kwargs: dict) -> dict:
 
     from ganweb.core.broker import BrokerUnavailable, send_and_wait_for
 
-    timeout = _timeout()
+    timeout = _timeout() if timeout is None else float(timeout)
     try:
         async_result = send_and_wait_for(
-            task, kwargs=kwargs, queue=INTERACTIVE_QUEUE, expires=timeout
+            task, kwargs=kwargs, queue=queue, expires=timeout
         )
     except BrokerUnavailable as exc:
         raise PlaygroundError(
@@ -147,3 +147,21 @@ def model_describe(*, job: Job, checkpoint: int | None = None) -> dict:
 
     params = {"checkpoint": checkpoint, "generator": "ema"}
     return _wait(describe, {"job_id": job.pk, "params": params})["info"]
+
+
+def model_directions(
+    *, job: Job, checkpoint: int | None = None, generator: str = "ema"
+) -> dict:
+    """The PCA directions of the job's generator (computed once per checkpoint
+    by a light worker, cached beside it): each component's explained variance,
+    and the layer groups for StyleGAN2. Raises PlaygroundError like
+    model_render (400 for a family without a latent space)."""
+    if checkpoint is None:
+        checkpoint = job.promoted_step
+    _require_checkpoint(job, checkpoint)
+    from workers.tasks.directions import directions
+
+    params = {"checkpoint": checkpoint, "generator": generator}
+    timeout = float(getattr(settings, "GAN_DIRECTIONS_TIMEOUT", 120))
+    kwargs = {"job_id": job.pk, "params": params}
+    return _wait(directions, kwargs, queue="light", timeout=timeout)["info"]

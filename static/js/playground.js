@@ -147,6 +147,14 @@
         const from = params.projection ? "Your image" : `Seed ${params.seed_a}`;
         return `${from} → seed ${params.seed_b} in ${meta.space}, ${meta.frames} frames${psi}`;
       }
+      case "edit": {
+        const moved = (params.alphas || [])
+          .map((a, i) => (a ? `component ${i} ${a > 0 ? "+" : ""}${a}` : ""))
+          .filter(Boolean);
+        const from = params.projection ? "Your image" : `Seed ${params.seed}`;
+        const layers = params.layers ? `, ${params.layers} layers` : "";
+        return `${from}: ${moved.join(", ") || "unedited"}${layers}${psi}`;
+      }
       case "style-mix":
         return `Rows ${params.row_seeds.join(",")} × columns ${params.col_seeds.join(",")}, layers ${meta.layers.join(",")}${psi}`;
       default: {
@@ -395,6 +403,9 @@
     section.scrollIntoView();
     return section;
   }
+
+  // Other sections' scripts (directions.js) draw and save the same way.
+  window.pgPlayground = { call, caption, figure, saveButton, weightParams, setField };
 
   const remixData = document.getElementById("pg-remix");
   const remix = remixData ? JSON.parse(remixData.textContent) : null;

@@ -43,6 +43,7 @@
       walk.textContent = "Animate from it to another seed";
       walk.addEventListener("click", () => playWith(record.id));
       result.replaceChildren(figure, walk);
+      document.dispatchEvent(new CustomEvent("pg-projection-done", { detail: record }));
     }
   }
 

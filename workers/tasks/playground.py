@@ -71,6 +71,9 @@ def render(job_id: int, action: str, params: dict, image_b64: str | None = None)
     if problem:
         return problem
     image = base64.b64decode(image_b64) if image_b64 else None
+    if action == "edit":  # its directions are cached beside the checkpoint
+        path = checkpoint_file(job_id, params.get("checkpoint"))
+        params = {**params, "checkpoint_file": str(path)}
     if params.get("projection"):
         start = _projection_latent(job_id, params["projection"])
         if start is None:
