@@ -24,7 +24,12 @@ PASSES = 20  # passes over the data the proposed step count gives
 MIN_STEPS = 300
 QUALITY_PRESET_MIN_IMAGES = 10_000
 
-FAMILY_BY_KIND = {"points": "gan", "domains": "cyclegan", "classes": "cgan"}
+FAMILY_BY_KIND = {
+    "points": "gan",
+    "domains": "cyclegan",
+    "pairs": "pix2pix",
+    "classes": "cgan",
+}
 PRESET_BY_FAMILY = {"gan": "points"}
 
 

@@ -252,7 +252,7 @@ def render_translate(loaded: Loaded, params: dict, image: bytes) -> Rendered:
     h = loaded.handle
     if not adv.is_translator(h):
         raise adv.UnsupportedSampling(
-            f"{h.family} does not translate images: translate needs cyclegan"
+            f"{h.family} does not translate images: translate needs cyclegan or pix2pix"
         )
     with Image.open(io.BytesIO(image)) as opened:
         source = opened.convert("L" if h.channels == 1 else "RGB")
@@ -307,6 +307,8 @@ def _render_round_trip(loaded: Loaded, params: dict, source: Image.Image) -> Ren
     trip = adv.round_trip(
         loaded.handle, source, params["direction"], mode=params["mode"]
     )
+    if trip.back is None:
+        return _render_one_way(loaded, params, trip)
     panels = [
         adv.to_pil(trip.source).convert("RGB"),
         adv.to_pil(trip.translated).convert("RGB"),
@@ -326,6 +328,33 @@ def _render_round_trip(loaded: Loaded, params: dict, source: Image.Image) -> Ren
         "panels": list(ROUND_TRIP_PANELS),
         "cycle_error": round(float(trip.cycle_error.mean()), 5),
         "identity_error": round(float(trip.identity_error.mean()), 5),
+        "heat_full_scale": 0.25,
+    }
+    return Rendered(png_bytes(strip), "image/png", meta)
+
+
+ONE_WAY_PANELS = ("input", "translated", "change")
+
+
+def _render_one_way(loaded: Loaded, params: dict, trip) -> Rendered:
+    """The workbench of a one-way translator (pix2pix): input, translation and
+    a heat map of what it changed; there is no generator back."""
+    panels = [
+        adv.to_pil(trip.source).convert("RGB"),
+        adv.to_pil(trip.translated).convert("RGB"),
+        adv.error_heatmap(trip.change),
+    ]
+    width, height = panels[0].size
+    strip = Image.new("RGB", (len(panels) * (width + PADDING) - PADDING, height))
+    for index, panel in enumerate(panels):
+        strip.paste(panel, (index * (width + PADDING), 0))
+    meta = {
+        **_base_meta(loaded, params["generator"]),
+        "direction": params["direction"],
+        "width": width,
+        "height": height,
+        "panels": list(ONE_WAY_PANELS),
+        "change": round(float(trip.change.mean()), 5),
         "heat_full_scale": 0.25,
     }
     return Rendered(png_bytes(strip), "image/png", meta)
@@ -374,6 +403,7 @@ def describe(loaded: Loaded) -> dict:
         "has_ema": loaded.has_ema,
         "calls": calls,
         "latent_spaces": [] if translator else (["z", "w"] if style else ["z"]),
+        "directions": list(adv.translation_directions(h)),
     }
     if style:
         from gan_core.nets.stylegan2 import style_layer_ranges
