@@ -85,7 +85,7 @@ class IngestResult:
 
     @property
     def classes(self) -> dict[str, int]:
-        if self.kind == IMAGES:
+        if self.kind in (IMAGES, pairing_mod.PAIRS):  # pairs: image_count pairs
             return {}
         return dict(zip(self.class_names, self.counts, strict=True))
 
