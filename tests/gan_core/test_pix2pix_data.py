@@ -76,6 +76,25 @@ def test_paired_and_unpaired_caches_of_one_folder_live_side_by_side(tmp_path):
     assert len(load_data(f"pairs:{tmp_path}", image_size=8)) == len(pairs)
 
 
+def test_streamed_pairs_stay_aligned_in_the_feed(tmp_path):
+    from gan_core.data.loading import data_from_cache
+    from gan_core.data.paired import open_or_build_pairs
+
+    for i in range(6):
+        save(tmp_path / "A" / f"{i}.png", 30 * i)
+        save(tmp_path / "B" / f"{i}.png", 30 * i + 10)
+    cache = open_or_build_pairs(tmp_path, "folders", image_size=8)
+    data = data_from_cache(cache, ram_bytes=0)  # nothing in RAM: read on demand
+    assert not isinstance(data.a, torch.Tensor)
+    feed = DataFeed(data, 4, 0, torch.device("cpu"), False)
+    try:
+        for _ in range(3):
+            a, b = feed.next().real
+            assert torch.allclose(b - a, torch.full_like(a, 10 / 127.5), atol=1e-5)
+    finally:
+        feed.close()
+
+
 def test_folders_without_a_and_b_are_refused(tmp_path):
     save(tmp_path / "x.png", 1)
     with pytest.raises(DataError, match="A/ and B/"):
