@@ -89,7 +89,7 @@ SPECS: dict[str, BuiltinSpec] = {
         "pairs",
         32,
         3,
-        SHAPE_CLASSES,
+        (),  # Pairs carry no labels.
         2000,
         True,
         "Paired for pix2pix: A outlines a shape in a colour on a dark ground, B "
