@@ -26,7 +26,7 @@ import threading
 import torch
 
 from gan_core import distributed
-from gan_core.data.types import Data, DomainData, PointData
+from gan_core.data.types import Data, DomainData, PairData, PointData
 from gan_core.recipe import Batch
 
 GPU_DATA_BYTES = 2 << 30  # Datasets up to this size move to the GPU whole.
@@ -145,6 +145,8 @@ class DataFeed:
             streams = [[data.points]]
         elif isinstance(data, DomainData):
             streams = [[data.a], [data.b]]
+        elif isinstance(data, PairData):  # one order for both: pairs stay pairs
+            streams = [[data.a, data.b]]
         else:
             streams = [
                 [data.images] + ([data.labels] if data.labels is not None else [])
@@ -191,6 +193,13 @@ class DataFeed:
         return batch
 
     def _finish(self, rows: list[torch.Tensor]) -> list[torch.Tensor]:
+        if self.kind == "pairs":  # A and B side by side in channels: one flip
+            c = int(rows[0].shape[1])
+            both = self._finish_rows([torch.cat(rows, 1)])[0]
+            return [both[:, :c], both[:, c:]]
+        return self._finish_rows(rows)
+
+    def _finish_rows(self, rows: list[torch.Tensor]) -> list[torch.Tensor]:
         out = [r.to(self.device, non_blocking=True) for r in rows]
         if out[0].dtype == torch.uint8:  # x / 127.5 - 1, on the device
             out[0] = out[0].float().div_(127.5).sub_(1.0)
@@ -206,6 +215,8 @@ class DataFeed:
         taken = [self._finish(rows) for rows in self._draw()]
         if self.kind == "domains":
             return Batch((taken[0][0], taken[1][0]))
+        if self.kind == "pairs":
+            return Batch((taken[0][0], taken[0][1]))
         first = taken[0]
         return Batch(first[0], first[1] if len(first) > 1 else None)
 

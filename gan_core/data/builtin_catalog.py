@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BUILTIN_NAMES = ("mnist", "digits", "shapes", "shapes-ab", "ring8", "grid25")
+BUILTIN_NAMES = (
+    "mnist",
+    "digits",
+    "shapes",
+    "shapes-ab",
+    "shapes-paired",
+    "ring8",
+    "grid25",
+)
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring")
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 POINTS = 100_000  # Per mixture; free to generate, and far more than a run sees.
@@ -21,7 +29,7 @@ SHAPES_AB_PER_DOMAIN = 2000
 @dataclass(frozen=True)
 class BuiltinSpec:
     title: str
-    kind: str  # "classes", "domains" or "points", as the containers name it.
+    kind: str  # "classes", "domains", "pairs" or "points", as containers name it.
     default_size: int  # 0 for points.
     channels: int  # Natural channels; 0 for points.
     classes: tuple[str, ...]
@@ -75,6 +83,17 @@ SPECS: dict[str, BuiltinSpec] = {
         True,
         "Unpaired domains for translation: A draws filled shapes on a light "
         "ground, B draws the same kinds of shapes as outlines on a dark ground.",
+    ),
+    "shapes-paired": BuiltinSpec(
+        "Shapes, paired (A: outline, B: the same shape filled)",
+        "pairs",
+        32,
+        3,
+        (),  # Pairs carry no labels.
+        2000,
+        True,
+        "Paired for pix2pix: A outlines a shape in a colour on a dark ground, B "
+        "is that shape filled with the same colour, in the same place.",
     ),
     "ring8": BuiltinSpec(
         "Ring of 8 Gaussians",

@@ -1,8 +1,9 @@
 """Turning a ``data`` argument into an in-memory dataset, decoded once.
 
 ``data`` is a folder of images (flat: unconditional; class subfolders: labels;
-``A/`` and ``B/``: two domains), a CSV of 2D points, ``builtin:<name>``, or an
-already-built ImageData / DomainData / PointData. Images are resized (shorter
+``A/`` and ``B/``: two domains), ``pairs:<folder>`` or ``pairs-sbs:<folder>``
+(paired images, gan_core.data.paired), a CSV of 2D points, ``builtin:<name>``,
+or an already-built ImageData / DomainData / PairData / PointData. Images are resized (shorter
 side) and centre-cropped to the requested size; grayscale is detected when every
 image is single-channel. A folder is decoded once per size into its training
 cache (gan_core.data.cache) and read from there by every later process.
@@ -26,11 +27,13 @@ from gan_core.data.cache import (
     open_or_build,
 )
 from gan_core.data.errors import DataError
+from gan_core.data.paired import open_or_build_pairs, parse_pair_spec
 from gan_core.data.streamed import StreamedImages
 from gan_core.data.types import (
     Data,
     DomainData,
     ImageData,
+    PairData,
     PointData,
     tensor_fingerprint,
 )
@@ -43,7 +46,7 @@ __all__ = ["DataError", "DataInfo", "data_info", "load_data", "tensor_fingerprin
 class DataInfo:
     """What networks and checkpoints need to know about the data."""
 
-    kind: str  # "images", "classes", "domains" or "points".
+    kind: str  # "images", "classes", "domains", "pairs" or "points".
     channels: int = 0  # 1 or 3 for images; 0 for points.
     image_size: int = 0  # Side in pixels; 0 for points.
     class_names: tuple[str, ...] = ()
@@ -81,9 +84,10 @@ def data_info(data: Data) -> DataInfo:
     if isinstance(data, PointData):
         fp = data.fingerprint or tensor_fingerprint(data.points)
         return DataInfo("points", fingerprint=fp)
-    if isinstance(data, DomainData):
+    if isinstance(data, DomainData | PairData):
         fp = data.fingerprint or tensor_fingerprint(data.a, data.b)
-        return DataInfo("domains", data.channels, data.image_size, fingerprint=fp)
+        size = len(data) if data.kind == "pairs" else 0
+        return DataInfo(data.kind, data.channels, data.image_size, (), fp, size)
     fp = data.fingerprint or tensor_fingerprint(data.images, data.labels)
     return DataInfo(
         data.kind, data.channels, data.image_size, data.class_names, fp, len(data)
@@ -123,6 +127,11 @@ def data_from_cache(cache: CacheFile, ram_bytes: int) -> ImageData | DomainData:
         a = _held(cache, "a", budget_a)
         b = _held(cache, "b", budget_a - cache.nbytes("a") if torch.is_tensor(a) else 0)
         return DomainData(a, b, fingerprint=cache.fingerprint)
+    if cache.kind == "pairs":  # row i of a goes with row i of b: both or neither
+        both = cache.nbytes("a") + cache.nbytes("b")
+        a = _held(cache, "a", ram_bytes if both <= ram_bytes else 0)
+        b = _held(cache, "b", ram_bytes if both <= ram_bytes else 0)
+        return PairData(a, b, fingerprint=cache.fingerprint)
     labels = cache.labels()
     return ImageData(
         _held(cache, "images", ram_bytes),
@@ -215,9 +224,21 @@ def load_data(
     cache_dir and progress apply to folders (see load_image_folder). Raises
     DataError with a one-line reason when it cannot be used.
     """
-    if isinstance(data, ImageData | DomainData | PointData):
+    if isinstance(data, ImageData | DomainData | PairData | PointData):
         return data
     spec = str(data)
+    paired = parse_pair_spec(spec)
+    if paired is not None:  # pairs:<folder> or pairs-sbs:<folder>
+        layout, folder = paired
+        cache = open_or_build_pairs(
+            folder,
+            layout,
+            image_size=image_size,
+            channels=channels,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
+        return load_opened_cache(cache)
     if spec.startswith(BUILTIN_PREFIX):
         try:
             from gan_core.data.builtin import BUILTIN_NAMES, load_builtin

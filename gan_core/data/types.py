@@ -113,6 +113,31 @@ class DomainData:
 
 
 @dataclass(frozen=True)
+class PairData:
+    """Paired images for translation (pix2pix): b[i] is the target of a[i].
+
+    a, b: (N, C, H, W) each, the same N, as ImageData.images.
+    """
+
+    a: torch.Tensor | ImageRows
+    b: torch.Tensor | ImageRows
+    fingerprint: str = ""
+
+    kind = "pairs"
+
+    @property
+    def channels(self) -> int:
+        return int(self.a.shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.a.shape[-1])
+
+    def __len__(self) -> int:
+        return int(self.a.shape[0])
+
+
+@dataclass(frozen=True)
 class PointData:
     """2D points, with the mixture's true modes when they are known.
 
@@ -131,7 +156,7 @@ class PointData:
         return int(self.points.shape[0])
 
 
-Data = ImageData | DomainData | PointData
+Data = ImageData | DomainData | PairData | PointData
 
 
 def _in_memory(images: torch.Tensor | ImageRows) -> torch.Tensor:

@@ -162,9 +162,9 @@ def evaluate_checkpoint(
         "n": n,
         "seed": seed,
     }
-    if handle.kind == "domains":
+    if handle.kind in ("domains", "pairs"):
         raise EvaluationError(
-            f"{handle.family} translates between domains: evaluate has no report "
+            f"{handle.family} translates images: evaluate has no report "
             "for translation models yet"
         )
     if handle.kind == "points":

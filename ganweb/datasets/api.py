@@ -36,6 +36,14 @@ class DatasetUploadSerializer(serializers.Serializer):
         required=False,
         help_text="Several images (PNG, JPEG, WebP, BMP, GIF): a flat dataset.",
     )
+    pairing = serializers.ChoiceField(
+        choices=["", "folders", "side_by_side"],
+        required=False,
+        help_text="Paired images for pix2pix: 'folders' (A/ and B/ whose files "
+        "pair by name; the answer's stats.pairs_found says how many pairs and "
+        "which files have no partner) or 'side_by_side' (A left, B right in "
+        "each image). Empty: not paired.",
+    )
 
 
 class DatasetSerializer(serializers.Serializer):
@@ -48,6 +56,12 @@ class DatasetSerializer(serializers.Serializer):
     progress = serializers.FloatField(help_text="Percent, while processing.")
     kind = serializers.ChoiceField(
         choices=[*DatasetKind.values, "points"], allow_null=True
+    )
+    paired_layout = serializers.ChoiceField(
+        choices=["folders", "side_by_side"],
+        allow_null=True,
+        required=False,
+        help_text="How a paired (pix2pix) dataset holds its pairs.",
     )
     image_count = serializers.IntegerField()
     skipped_count = serializers.IntegerField(help_text="Corrupt images skipped.")
@@ -140,6 +154,7 @@ class DatasetListCreateView(APIView):
                 name=str(data.get("name", "")),
                 archive=archives[0] if archives else None,
                 images=images,
+                pairing=str(data.get("pairing", "")),
             )
         except services.DatasetRejected as exc:
             return error(str(exc))

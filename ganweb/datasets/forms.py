@@ -12,6 +12,14 @@ class DatasetUploadForm(forms.Form):
     images) go straight to the dataset service, which checks them."""
 
     name = forms.CharField(max_length=200, required=False)
+    pairing = forms.ChoiceField(
+        choices=[
+            ("", "Not paired (flat, classes, or unpaired A/ and B/)"),
+            ("folders", "Paired: A/ and B/ files matched by name (pix2pix)"),
+            ("side_by_side", "Paired: A and B side by side in each image (pix2pix)"),
+        ],
+        required=False,
+    )
 
 
 class DatasetRenameForm(forms.Form):

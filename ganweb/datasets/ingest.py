@@ -7,7 +7,7 @@ bytes), decodes and re-encodes each image, and writes
 
     <folder>/data/            flat images, or
     <folder>/data/0000/ ...   one folder per class (by index, names kept in stats), or
-    <folder>/data/A/, B/      two domains
+    <folder>/data/A/, B/      two domains (or pairs: ganweb.datasets.pairing)
     <folder>/thumbs/NNNN.png  and <folder>/preview.png
 
 with file names we choose. Nothing here knows about Django models.
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ganweb.datasets import imaging
+from ganweb.datasets import pairing as pairing_mod
 from ganweb.datasets.archives import (
     READ_ERRORS,
     ZIP,
@@ -84,7 +85,7 @@ class IngestResult:
 
     @property
     def classes(self) -> dict[str, int]:
-        if self.kind == IMAGES:
+        if self.kind in (IMAGES, pairing_mod.PAIRS):  # pairs: image_count pairs
             return {}
         return dict(zip(self.class_names, self.counts, strict=True))
 
@@ -172,10 +173,15 @@ def _refuse_one_sided_domains(with_images: Counter, beside: set[str]) -> None:
 class Inspection:
     layout: Layout
     pixels: int | None  # summed from the headers; None when not read
+    pairs: dict | None = None  # paired uploads: pairs found, files without one
 
 
 def inspect_archive(
-    path: Path, kind: str, limits: Limits, budget: Budget | None = None
+    path: Path,
+    kind: str,
+    limits: Limits,
+    budget: Budget | None = None,
+    pairing: str = "",
 ) -> Inspection:
     """Checks for the web request; raises Rejected.
 
@@ -189,15 +195,22 @@ def inspect_archive(
         min_images=limits.min_images,
         folders=contents.folders,
     )
+    pairs = None
+    if pairing:  # paired (pix2pix): say how many pairs, refuse too few
+        plan = pairing_mod.plan_pairs(layout, pairing, MIN_PER_DOMAIN)
+        layout, pairs = plan.layout, plan.report
     pixels = None
     if kind == ZIP and len(layout.assign) <= HEADERS_IN_REQUEST:
         pixels = count_pixels(archive=path, kind=kind, limits=limits, layout=layout)
         (budget or Budget(limits)).check_pixels(pixels)
-    return Inspection(layout, pixels)
+    return Inspection(layout, pixels, pairs)
 
 
 def inspect_images(
-    files: list[tuple[Path, str]], limits: Limits, budget: Budget | None = None
+    files: list[tuple[Path, str]],
+    limits: Limits,
+    budget: Budget | None = None,
+    pairing: str = "",
 ) -> Inspection:
     """Loose image uploads: each header is an image within the limits (a
     damaged one is left for the worker to skip), all within the budget."""
@@ -213,7 +226,10 @@ def inspect_images(
     layout = plan_layout(
         [f"{i:05d}" for i in range(len(files))], min_images=limits.min_images
     )
-    return Inspection(layout, pixels)
+    pairs = None
+    if pairing:  # loose images are flat: only side by side can pair them
+        pairs = pairing_mod.plan_pairs(layout, pairing, MIN_PER_DOMAIN).report
+    return Inspection(layout, pixels, pairs)
 
 
 def count_pixels(
@@ -277,11 +293,10 @@ class _Writer:
             self.skip(name, f"corrupt image: {exc}")
             return
         self.pixels += decoded.size[0] * decoded.size[1]
-        sequence = sum(self.counts) + self.skipped_count
         target = (
             self.data
             / self.layout.folder(group)
-            / f"{sequence:06d}{imaging.stored_suffix(decoded)}"
+            / self.target_name(name, group, decoded)
         )
         self.stored_bytes += imaging.save_image(decoded, target)
         self.budget.check_bytes(self.stored_bytes)
@@ -291,6 +306,11 @@ class _Writer:
         self.sizes.append(decoded.size)
         self.channels[str(decoded.channels)] += 1
         self.formats[decoded.source_format] += 1
+
+    def target_name(self, name: str, group: int, decoded) -> str:
+        """The stored file's name: a sequence number (paired sets keep pairs)."""
+        sequence = sum(self.counts) + self.skipped_count
+        return f"{sequence:06d}{imaging.stored_suffix(decoded)}"
 
     def finish(self) -> IngestResult:
         groups, counts, stored, digests = self._keep_nonempty()
@@ -436,9 +456,11 @@ def ingest_archive(
     limits: Limits,
     budget: Budget | None = None,
     progress=None,
+    pairing: str = "",
 ) -> IngestResult:
     """Unpack, verify and store every image of ``archive`` under ``folder``,
-    decoding no more pixels and storing no more bytes than ``budget`` allows."""
+    decoding no more pixels and storing no more bytes than ``budget`` allows;
+    ``pairing`` (ganweb.datasets.pairing) stores a paired set."""
     _fresh(folder)
     contents = list_contents(archive, kind, limits)
     members = contents.files
@@ -448,7 +470,8 @@ def ingest_archive(
         folders=contents.folders,
     )
     total = max(1, sum(m.size for m in members))
-    writer = _Writer(folder, layout, limits, budget or Budget(limits))
+    writer = _writer(folder, layout, limits, budget or Budget(limits), pairing)
+    layout = writer.layout
     budget = StreamBudget(limits)
     tick = _Ticker(progress)
     for member, opener in iter_members(archive, kind, limits):
@@ -458,6 +481,14 @@ def ingest_archive(
         tick(budget.total / total)
     shutil.rmtree(folder / "work", ignore_errors=True)
     return writer.finish()
+
+
+def _writer(folder: Path, layout: Layout, limits: Limits, budget, pairing: str):
+    """The writer of the upload: plain, or one that keeps pairs together."""
+    if not pairing:
+        return _Writer(folder, layout, limits, budget)
+    plan = pairing_mod.plan_pairs(layout, pairing, MIN_PER_DOMAIN)
+    return pairing_mod.pair_writer(_Writer)(folder, plan, limits, budget)
 
 
 def _add_member(writer, budget, member: Member, opener, group, work: Path, kind):
@@ -481,13 +512,14 @@ def ingest_images(
     limits: Limits,
     budget: Budget | None = None,
     progress=None,
+    pairing: str = "",
 ) -> IngestResult:
     """Store loose images (our path, the uploaded name for messages only)."""
     _fresh(folder)
     layout = plan_layout(
         [f"{i:05d}" for i in range(len(files))], min_images=limits.min_images
     )
-    writer = _Writer(folder, layout, limits, budget or Budget(limits))
+    writer = _writer(folder, layout, limits, budget or Budget(limits), pairing)
     tick = _Ticker(progress)
     for index, (path, name) in enumerate(files):
         writer.add(name, 0, path)

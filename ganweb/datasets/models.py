@@ -18,6 +18,15 @@ class DatasetKind(models.TextChoices):
     IMAGES = "images"  # flat: unconditional
     CLASSES = "classes"  # one folder per class: conditional
     DOMAINS = "domains"  # A/ and B/: two domains for CycleGAN
+    PAIRS = "pairs"  # paired images for pix2pix (see PairedLayout)
+
+
+class PairedLayout(models.TextChoices):
+    """How a paired upload holds its pairs (chosen at upload)."""
+
+    NONE = "", "not paired"
+    FOLDERS = "folders", "A/ and B/ paired by file name"
+    SIDE_BY_SIDE = "side_by_side", "A and B side by side in one image"
 
 
 class Dataset(models.Model):
@@ -29,6 +38,9 @@ class Dataset(models.Model):
         max_length=20, choices=DatasetState.choices, default=DatasetState.PENDING
     )
     kind = models.CharField(max_length=20, choices=DatasetKind.choices, blank=True)
+    paired_layout = models.CharField(
+        max_length=20, choices=PairedLayout.choices, blank=True, default=""
+    )
     error = models.TextField(blank=True)
     progress = models.FloatField(default=0.0)
     image_count = models.PositiveIntegerField(default=0)

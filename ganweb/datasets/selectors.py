@@ -19,6 +19,7 @@ FAMILIES_FOR_KIND = {
     "images": IMAGE_FAMILIES,
     "classes": (*IMAGE_FAMILIES, "cgan"),
     "domains": ("cyclegan",),
+    "pairs": ("pix2pix",),
     "points": ("gan",),
 }
 
@@ -88,6 +89,7 @@ def dataset_summary(dataset: Dataset) -> dict:
         "state": dataset.state,
         "progress": dataset.progress,
         "kind": dataset.kind or None,
+        "paired_layout": dataset.paired_layout or None,
         "image_count": dataset.image_count,
         "skipped_count": dataset.skipped_count,
         "classes": dataset.classes or {},

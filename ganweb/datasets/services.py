@@ -71,6 +71,17 @@ def dataset_training_path(*, dataset: Dataset) -> Path:
     return dataset_dir(dataset.pk) / "data"
 
 
+def dataset_training_spec(*, dataset: Dataset) -> str:
+    """What gan_core's loader takes for the dataset: its folder, or for a
+    paired set ``pairs:<folder>`` / ``pairs-sbs:<folder>`` (gan_core.data.paired)."""
+    path = dataset_training_path(dataset=dataset)
+    if dataset.kind == "pairs" and dataset.paired_layout:
+        from gan_core.data.paired import pair_spec
+
+        return pair_spec(path, dataset.paired_layout)
+    return str(path)
+
+
 def dataset_in_use(*, dataset: Dataset) -> bool:
     """Whether a job refers to the dataset (then it cannot be deleted).
 
@@ -106,12 +117,22 @@ def dataset_ingest(
     name: str,
     archive: UploadedFile | None = None,
     images: Sequence[UploadedFile] = (),
+    pairing: str = "",
 ) -> Dataset:
     """Accept an upload: check it, keep it in the dataset's folder, queue it.
 
-    Raises DatasetRejected, leaving no row and no file, when the upload is
-    refused; the message is meant for the person who uploaded.
+    pairing: "" or a paired layout ("folders": A/ and B/ paired by file name,
+    "side_by_side"), for pix2pix; the row's stats then say how many pairs were
+    found and which files have no partner. Raises DatasetRejected, leaving no
+    row and no file, when the upload is refused; the message is meant for the
+    person who uploaded.
     """
+    from ganweb.datasets.pairing import check_pairing
+
+    try:
+        pairing = check_pairing(pairing)
+    except Rejected as exc:
+        raise DatasetRejected(str(exc)) from exc
     if archive is not None and images:
         raise DatasetRejected("send either one archive (file) or images (files)")
     if archive is None and not images:
@@ -132,9 +153,13 @@ def dataset_ingest(
         # upload is large, and must not hold the database's write lock.
         budget = _budget_for(owner, limits)
         if archive is not None:
-            stats = _accept_archive(archive, staging / UPLOAD_DIR, limits, budget)
+            stats = _accept_archive(
+                archive, staging / UPLOAD_DIR, limits, budget, pairing
+            )
         else:
-            stats = _accept_images(images, staging / UPLOAD_DIR, limits, budget)
+            stats = _accept_images(
+                images, staging / UPLOAD_DIR, limits, budget, pairing
+            )
         with transaction.atomic():
             # Checked again where no other upload of the owner can slip in.
             _check_budget(owner, limits, stats)
@@ -142,6 +167,7 @@ def dataset_ingest(
                 owner=owner,
                 name=_clean_name(name, fallback),
                 kind=stats.pop("kind"),
+                paired_layout=pairing,
                 stats=stats,
             )
             folder = dataset_dir(dataset.pk)
@@ -186,22 +212,27 @@ def _check_budget(owner, limits: Limits, stats: dict) -> None:
         budget.check_pixels(stats["pixels"])
 
 
-def _accept_archive(upload: UploadedFile, target: Path, limits, budget) -> dict:
+def _accept_archive(
+    upload: UploadedFile, target: Path, limits, budget, pairing: str = ""
+) -> dict:
     path = target / ARCHIVE_FILE
     size = _store_upload(upload, path)
     budget.check_bytes(size)
     kind = archive_type(path)
-    inspection = ingest.inspect_archive(path, kind, limits, budget)
+    inspection = ingest.inspect_archive(path, kind, limits, budget, pairing)
     return {
-        "kind": inspection.layout.kind,
+        "kind": "pairs" if pairing else inspection.layout.kind,
         "source": "archive",
         "archive_type": kind,
         "upload_bytes": size,
         "pixels": inspection.pixels,
+        **({"pairs_found": inspection.pairs} if inspection.pairs else {}),
     }
 
 
-def _accept_images(uploads: Sequence[UploadedFile], target: Path, limits, budget):
+def _accept_images(
+    uploads: Sequence[UploadedFile], target: Path, limits, budget, pairing: str = ""
+):
     names, total = [], 0
     for index, upload in enumerate(uploads):
         path = target / f"{index:05d}"
@@ -209,11 +240,14 @@ def _accept_images(uploads: Sequence[UploadedFile], target: Path, limits, budget
         names.append(_clean_name(upload.name, "")[:120])
     budget.check_bytes(total)
     inspection = ingest.inspect_images(
-        [(target / f"{i:05d}", name) for i, name in enumerate(names)], limits, budget
+        [(target / f"{i:05d}", name) for i, name in enumerate(names)],
+        limits,
+        budget,
+        pairing,
     )
     (target / MANIFEST).write_text(json.dumps({"names": names}))
     return {
-        "kind": ingest.IMAGES,
+        "kind": "pairs" if pairing else ingest.IMAGES,
         "source": "files",
         "upload_bytes": total,
         "pixels": inspection.pixels,
@@ -339,7 +373,12 @@ def _run_ingest(dataset: Dataset, folder: Path) -> ingest.IngestResult:
         pixels = ingest.count_file_pixels(files, limits)
         budget = _reserve_pixels(dataset, limits, pixels)
         return ingest.ingest_images(
-            files=files, folder=folder, limits=limits, budget=budget, progress=progress
+            files=files,
+            folder=folder,
+            limits=limits,
+            budget=budget,
+            progress=progress,
+            pairing=dataset.paired_layout,
         )
     archive = upload / ARCHIVE_FILE
     kind = archive_type(archive)
@@ -353,6 +392,7 @@ def _run_ingest(dataset: Dataset, folder: Path) -> ingest.IngestResult:
         limits=limits,
         budget=_reserve_pixels(dataset, limits, pixels),
         progress=progress,
+        pairing=dataset.paired_layout,
     )
 
 

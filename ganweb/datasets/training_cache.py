@@ -21,7 +21,11 @@ from django.db import transaction
 
 from ganweb.datasets.models import Dataset, DatasetState
 from ganweb.datasets.selectors import dataset_group, families_for_kind
-from ganweb.datasets.services import dataset_dir, dataset_training_path
+from ganweb.datasets.services import (
+    dataset_dir,
+    dataset_training_path,
+    dataset_training_spec,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,7 @@ def dataset_cache_load(*, dataset: Dataset, image_size: int, also=None):
 
     progress = CacheProgress(dataset.pk, image_size, also)
     data = load_data(
-        dataset_training_path(dataset=dataset),
+        dataset_training_spec(dataset=dataset),
         image_size=image_size,
         cache_dir=dataset_cache_dir(dataset.pk),
         progress=progress,
@@ -104,7 +108,6 @@ def dataset_cache_sizes(kind: str) -> list[int]:
 def dataset_caches_prepare(*, dataset_id: int) -> list[str]:
     """Build the caches a ready dataset's families will ask for; per size,
     "ready" or the reason it failed (the dataset itself never changes)."""
-    from gan_core.data.cache import open_or_build
 
     dataset = Dataset.objects.filter(pk=dataset_id, state=DatasetState.READY).first()
     if dataset is None:
@@ -113,12 +116,7 @@ def dataset_caches_prepare(*, dataset_id: int) -> list[str]:
     for size in dataset_cache_sizes(dataset.kind):
         progress = CacheProgress(dataset_id, size)
         try:
-            cache = open_or_build(
-                dataset_training_path(dataset=dataset),
-                image_size=size,
-                cache_dir=dataset_cache_dir(dataset_id),
-                progress=progress,
-            )
+            cache = _open_or_build(dataset, size, progress)
         except (ValueError, OSError) as exc:  # DataError is a ValueError
             log.warning("dataset %s: no %s px cache: %s", dataset_id, size, exc)
             progress.publish("failed", error=str(exc))
@@ -127,6 +125,24 @@ def dataset_caches_prepare(*, dataset_id: int) -> list[str]:
         progress.publish("ready", done=cache.count_all(), total=cache.count_all())
         outcomes.append("ready")
     return outcomes
+
+
+def _open_or_build(dataset: Dataset, size: int, progress):
+    """The dataset's cache at ``size``: paired sets through gan_core.data.paired."""
+    from gan_core.data.cache import open_or_build
+    from gan_core.data.paired import open_or_build_pairs
+
+    where = dataset_cache_dir(dataset.pk)
+    path = dataset_training_path(dataset=dataset)
+    if dataset.kind == "pairs" and dataset.paired_layout:
+        return open_or_build_pairs(
+            path,
+            dataset.paired_layout,
+            image_size=size,
+            cache_dir=where,
+            progress=progress,
+        )
+    return open_or_build(path, image_size=size, cache_dir=where, progress=progress)
 
 
 def enqueue_cache_build(dataset_id: int) -> None:

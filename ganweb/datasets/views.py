@@ -77,12 +77,14 @@ def _dataset_new(request, limit):
 
 def _ingest_from_form(request, form):
     uploads = request.FILES.getlist("upload")
-    name = form.cleaned_data["name"]
+    name, pairing = form.cleaned_data["name"], form.cleaned_data.get("pairing", "")
     if len(uploads) == 1 and uploads[0].name.lower().endswith(ARCHIVE_SUFFIXES):
         return services.dataset_ingest(
-            owner=request.user, name=name, archive=uploads[0]
+            owner=request.user, name=name, archive=uploads[0], pairing=pairing
         )
-    return services.dataset_ingest(owner=request.user, name=name, images=uploads)
+    return services.dataset_ingest(
+        owner=request.user, name=name, images=uploads, pairing=pairing
+    )
 
 
 def _bars(pairs: list[tuple[str, int]]) -> list[dict]:

@@ -17,17 +17,18 @@ class DataSourceError(ValueError):
 @dataclass(frozen=True)
 class DataSource:
     data_ref: str  # "builtin:<name>" or the dataset's id as a string
-    kind: str  # "images", "classes", "domains" or "points"
+    kind: str  # "images", "classes", "domains", "pairs" or "points"
     title: str
     dataset: object | None = None  # the Dataset row for uploads
 
     def spec(self) -> str:
-        """What gan_core's trainer takes as ``data``: builtin:<name> or a folder."""
+        """What gan_core's trainer takes as ``data``: builtin:<name>, a folder,
+        or pairs:<folder> / pairs-sbs:<folder> for a paired upload."""
         if self.dataset is None:
             return self.data_ref
-        from ganweb.datasets.services import dataset_training_path
+        from ganweb.datasets.services import dataset_training_spec
 
-        return str(dataset_training_path(dataset=self.dataset))
+        return dataset_training_spec(dataset=self.dataset)
 
 
 def builtin_source(name: str) -> DataSource:

@@ -1,6 +1,7 @@
 """A starting point for the job form from what the data is.
 
 The family follows the data's kind (two domains: CycleGAN, Zhu et al. 2017;
+paired images: pix2pix, Isola et al. 2017;
 class folders: the conditional GAN, Mirza & Osindero 2014; 2D points: the
 original MLP GAN, Goodfellow et al. 2014). Flat photo sets get StyleGAN2
 (Karras et al. 2020) when there are enough large images for it to pay off,
@@ -24,7 +25,12 @@ PASSES = 20  # passes over the data the proposed step count gives
 MIN_STEPS = 300
 QUALITY_PRESET_MIN_IMAGES = 10_000
 
-FAMILY_BY_KIND = {"points": "gan", "domains": "cyclegan", "classes": "cgan"}
+FAMILY_BY_KIND = {
+    "points": "gan",
+    "domains": "cyclegan",
+    "pairs": "pix2pix",
+    "classes": "cgan",
+}
 PRESET_BY_FAMILY = {"gan": "points"}
 
 

@@ -202,7 +202,7 @@ class TranslateView(_ModelAction):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        summary="CycleGAN translation of an uploaded image",
+        summary="CycleGAN or pix2pix (A to B only) translation of an uploaded image",
         request={"multipart/form-data": p.TranslateRequest},
         responses={**_png("The translated image."), **ERRORS},
     )

@@ -252,7 +252,7 @@ def render_translate(loaded: Loaded, params: dict, image: bytes) -> Rendered:
     h = loaded.handle
     if not adv.is_translator(h):
         raise adv.UnsupportedSampling(
-            f"{h.family} does not translate images: translate needs cyclegan"
+            f"{h.family} does not translate images: translate needs cyclegan or pix2pix"
         )
     with Image.open(io.BytesIO(image)) as opened:
         source = opened.convert("L" if h.channels == 1 else "RGB")
@@ -307,6 +307,8 @@ def _render_round_trip(loaded: Loaded, params: dict, source: Image.Image) -> Ren
     trip = adv.round_trip(
         loaded.handle, source, params["direction"], mode=params["mode"]
     )
+    if trip.back is None:
+        return _render_one_way(loaded, params, trip)
     panels = [
         adv.to_pil(trip.source).convert("RGB"),
         adv.to_pil(trip.translated).convert("RGB"),
@@ -336,6 +338,33 @@ def render_edit(loaded: Loaded, params: dict) -> Rendered:
     from ganweb.playground.edits import render_edit as draw
 
     return draw(loaded, params)
+
+
+ONE_WAY_PANELS = ("input", "translated", "change")
+
+
+def _render_one_way(loaded: Loaded, params: dict, trip) -> Rendered:
+    """The workbench of a one-way translator (pix2pix): input, translation and
+    a heat map of what it changed; there is no generator back."""
+    panels = [
+        adv.to_pil(trip.source).convert("RGB"),
+        adv.to_pil(trip.translated).convert("RGB"),
+        adv.error_heatmap(trip.change),
+    ]
+    width, height = panels[0].size
+    strip = Image.new("RGB", (len(panels) * (width + PADDING) - PADDING, height))
+    for index, panel in enumerate(panels):
+        strip.paste(panel, (index * (width + PADDING), 0))
+    meta = {
+        **_base_meta(loaded, params["generator"]),
+        "direction": params["direction"],
+        "width": width,
+        "height": height,
+        "panels": list(ONE_WAY_PANELS),
+        "change": round(float(trip.change.mean()), 5),
+        "heat_full_scale": 0.25,
+    }
+    return Rendered(png_bytes(strip), "image/png", meta)
 
 
 RENDERERS = {
@@ -384,6 +413,7 @@ def describe(loaded: Loaded) -> dict:
         "latent_spaces": [] if translator else (["z", "w"] if style else ["z"]),
         # Latent edits along PCA directions (the "edit" action, /directions).
         "edits": not translator and h.kind != "points",
+        "directions": list(adv.translation_directions(h)),
     }
     if style:
         from gan_core.nets.stylegan2 import style_layer_ranges

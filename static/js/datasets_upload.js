@@ -45,6 +45,7 @@
     if (errorBox.textContent) return;
     const body = new FormData();
     body.append("name", form.elements.name.value);
+    if (form.elements.pairing && form.elements.pairing.value) body.append("pairing", form.elements.pairing.value);
     if (files.length === 1 && archivePattern.test(files[0].name)) body.append("file", files[0]);
     else files.forEach((f) => body.append("files", f));
     const xhr = new XMLHttpRequest();

@@ -160,6 +160,7 @@
       default: {
         const way = `${params.direction === "AtoB" ? "A → B" : "B → A"}, ${meta.width}×${meta.height}`;
         if (!meta.panels) return way;
+        if (meta.cycle_error == null) return `${way}: ${meta.panels.join(" | ")}; mean change ${meta.change.toFixed(3)}`;
         return `${way}: ${meta.panels.join(" | ")}; mean cycle error ${meta.cycle_error.toFixed(3)}, ` +
           `mean identity error ${meta.identity_error.toFixed(3)}`;
       }

@@ -140,7 +140,7 @@ def test_describe_lists_every_builtin_for_the_web():
     for name in BUILTIN_NAMES:
         d = describe_builtin(name)
         assert d["data"] == f"builtin:{name}" and d["title"] and d["description"]
-        assert d["kind"] in ("classes", "domains", "points")
+        assert d["kind"] in ("classes", "domains", "pairs", "points")
     assert describe_builtin("mnist")["classes"] == list("0123456789")
     assert describe_builtin("ring8")["kind"] == "points"
     assert describe_builtin("shapes-ab")["default_size"] == 32

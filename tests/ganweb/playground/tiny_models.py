@@ -31,6 +31,10 @@ FAMILIES = {
         "builtin:shapes-ab",
         {"image_size": 16, "batch_size": 2, "ngf": 4, "ndf": 4, "n_blocks": 1},
     ),
+    "pix2pix": (
+        "builtin:shapes-paired",
+        {"image_size": 16, "batch_size": 2, "ngf": 4, "ndf": 4},
+    ),
 }
 
 
