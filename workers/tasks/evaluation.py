@@ -36,9 +36,15 @@ def timeline_figures(report: dict) -> dict:
     if "classifier_fid" in report:
         figures.insert(0, _classifier_fid_figure(report["classifier_fid"]))
     notes = list(report.get("quality", {}).get("notes", []))
+    inception = report.get("quality", {}).get("inception", {})
+    refused = inception.get("reason")
+    if refused:  # said once on the job page, not again at every checkpoint
+        notes = [note for note in notes if refused not in note]
     if not figures:
-        return {"note": "; ".join(notes) or "no figure for this data"}
-    return {"figures": figures, "notes": notes}
+        out = {"note": "; ".join(notes) or "no figure for this data"}
+    else:
+        out = {"figures": figures, "notes": notes}
+    return {**out, "inception_note": refused} if refused else out
 
 
 def _classifier_fid_figure(scores: dict) -> dict:
@@ -92,13 +98,15 @@ def evaluate_checkpoint(job_id: int, step: int) -> dict:
 
 
 def quality_options(digit_classifier: bool) -> dict:
-    """What the operator configured: the Inception weights and their digest."""
+    """What the operator configured: the Inception weights, their digest and
+    KID's subset size."""
     from django.conf import settings
 
     return {
         "inception_weights": settings.GAN_INCEPTION_WEIGHTS or None,
         "inception_sha256": settings.GAN_INCEPTION_SHA256 or None,
         "digit_classifier": digit_classifier,
+        "kid_subset_size": settings.GAN_KID_SUBSET_SIZE,
     }
 
 
