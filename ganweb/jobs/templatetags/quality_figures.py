@@ -18,9 +18,7 @@ def _data_kind(job) -> str:
 def _refusal(job) -> str:
     """Why the light worker could not use the configured Inception weights at
     this job's newest measured checkpoint ('' when it could, or none yet)."""
-    for figures in job.checkpoints.order_by("-step").values_list(
-        "figures", flat=True
-    ):
+    for figures in job.checkpoints.order_by("-step").values_list("figures", flat=True):
         if figures:
             return str(figures.get("inception_note") or "")
     return ""
@@ -33,8 +31,10 @@ def inception_note(job) -> dict:
     the workers refused the file that was set (missing, wrong checksum)."""
     images = _data_kind(job) in ("images", "classes")
     if not images:
-        return {"show": False}
+        return {"show": False, "configured": False}
     if not settings.GAN_INCEPTION_WEIGHTS:
-        return {"show": True, "reason": ""}
+        return {"show": True, "configured": False}
+    # Configured: the note is on the page but hidden until a worker refuses
+    # the file (timeline.js shows it when such figures arrive live).
     reason = _refusal(job)
-    return {"show": bool(reason), "reason": reason}
+    return {"show": bool(reason), "configured": True, "reason": reason}
