@@ -35,7 +35,6 @@ from gan_core.evaluation.inception_weights import (
 FEATURES = 2048  # pool3
 CLASSES = 1008  # the 2015 graph's classifier: 1,000 classes and 8 unused
 SIZE = 299
-SPACE_LABEL = "Inception-v3 pool3 features (2048-d, the FID network)"
 
 
 class BasicConv2d(nn.Module):
