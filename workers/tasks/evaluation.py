@@ -23,6 +23,18 @@ log = logging.getLogger(__name__)
 TIMELINE_SAMPLES = 1000  # enough to rank checkpoints, quick on a CPU
 
 
+def timeline_samples() -> int:
+    """Samples drawn per checkpoint: TIMELINE_SAMPLES, capped at
+    GAN_INCEPTION_SAMPLES when Inception is configured. Inception at 299 px
+    takes about a second an image on two CPU cores and sees 2n images, so an
+    uncapped n would overrun the task's time limit (and lose every figure)."""
+    from django.conf import settings
+
+    if settings.GAN_INCEPTION_WEIGHTS:
+        return max(4, min(TIMELINE_SAMPLES, settings.GAN_INCEPTION_SAMPLES))
+    return TIMELINE_SAMPLES
+
+
 def timeline_figures(report: dict) -> dict:
     """The few numbers the timeline shows, from an evaluation report."""
     if "modes" in report:
@@ -79,7 +91,7 @@ def evaluate_checkpoint(job_id: int, step: int) -> dict:
         ready = data is None or _classifier_ready(data)
         report = evaluate(
             path,
-            n=TIMELINE_SAMPLES,
+            n=timeline_samples(),
             data=data,
             real=_upload(job, path),
             quality=True,
