@@ -288,6 +288,13 @@ GAN_DATA_CACHE_MAX_BYTES = int(
 # before use against GAN_INCEPTION_SHA256 (empty: the standard file's).
 GAN_INCEPTION_WEIGHTS = os.environ.get("GAN_INCEPTION_WEIGHTS", "")
 GAN_INCEPTION_SHA256 = os.environ.get("GAN_INCEPTION_SHA256", "")
+# KID's subset size (Binkowski et al. 2018: 1,000). With fewer samples than
+# this the timeline gives no KID (and says so) rather than shrink the subsets.
+GAN_KID_SUBSET_SIZE = int(os.environ.get("GAN_KID_SUBSET_SIZE", "1000"))
+# With Inception configured, each checkpoint is measured on at most this many
+# samples (Inception sees 2n images, about a second each on two CPU cores,
+# within the light task's time limit); raise it on faster light workers.
+GAN_INCEPTION_SAMPLES = int(os.environ.get("GAN_INCEPTION_SAMPLES", "250"))
 # A dataset in processing that shows no sign of life this long lost its worker
 # and is queued again (ganweb/datasets/reclaim.py).
 GAN_DATASET_STALE_SECONDS = float(os.environ.get("GAN_DATASET_STALE_SECONDS", 120))

@@ -6,7 +6,8 @@
   classifier-FID and classifier-KID against the real images (NOT Inception FID:
   never compare with published figures), conditional accuracy for conditional
   models, and the stacked-MNIST mode count with --stacked.
-- Standard Inception FID/KID with --inception-weights FILE (needs torchmetrics).
+- Standard Inception FID/KID with --inception-weights FILE (the standard file;
+  README, "Quality figures").
 
 The real data is recognised from the dataset fingerprint stored in the
 checkpoint (built-in sets have fingerprints computable without building them)
@@ -71,7 +72,7 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--inception-weights",
         default=None,
-        help="local Inception-v3 weights file: add standard FID/KID (torchmetrics)",
+        help="local FID Inception-v3 weights file: add standard FID/KID",
     )
     p.add_argument(
         "--rejection",

@@ -7,8 +7,9 @@ its feature space and its sensitivity are different, so it must never be
 compared with published (Inception) FID figures; it only ranks our own runs
 against each other and against real data. The same holds for classifier-KID.
 
-Standard Inception FID/KID are available only when torchmetrics is importable
-and Inception weights are given as a local file; nothing is downloaded.
+Standard Inception FID/KID use the FID Inception-v3 of inception.py, with the
+standard weights given as a local file (checksum verified); nothing is
+downloaded.
 
 Both metrics depend on the sample count (classifier-FID of real against real
 digits: 6.4 at 500, 3.2 at 1,000, 1.4 at 2,000), so every result carries its n
@@ -29,8 +30,7 @@ import torch
 from gan_core.evaluation.features import check_finite, features_once
 from gan_core.evaluation.inception_weights import (
     STANDARD_SHA256,
-    InceptionUnavailable,
-    verify_inception_weights,
+    InceptionUnavailable,  # noqa: F401 - raised through here (cli.py)
 )
 
 KID_SUBSETS = 100  # Binkowski et al. 2018, section 4: 100 subsets ...
@@ -233,7 +233,7 @@ def classifier_scores(
 # -- standard Inception FID / KID (optional) ------------------------------------
 
 
-INCEPTION_FEATURES = "Inception-v3 pool3, 2048-d (torchmetrics)"
+INCEPTION_FEATURES = "Inception-v3 pool3 features (2048-d, the FID network)"
 
 
 def inception_scores(
@@ -243,16 +243,14 @@ def inception_scores(
     device="cpu",
     sha256: str = STANDARD_SHA256,
 ) -> dict:
-    """Standard FID and KID over torchmetrics' Inception-v3 features, loaded
-    from a local file (its ``feature_extractor_weights_path``); nothing is
-    downloaded. Each image goes through Inception once: FID and KID share the
-    features (FID by ``fid_from_features``, the same Frechet distance
-    torchmetrics computes).
+    """Standard FID and KID over the FID Inception-v3's pool3 features
+    (inception.py), loaded from a local file; nothing is downloaded. Each
+    image goes through Inception once: FID and KID share the features.
 
     Images [N, C, H, W] in [-1, 1] (gray is repeated to RGB). Returns {"fid",
     "kid", "kid_std", "kid_subset_size", "n_real", "n_fake", "features"}.
-    Raises InceptionUnavailable when torchmetrics is not installed or the
-    weights file does not exist or is not the standard one (``sha256``).
+    Raises InceptionUnavailable when the weights file does not exist or is not
+    the standard one (``sha256``).
     """
     extract = inception_extractor(weights_path, device, sha256)
     return scores_from_extractor(real_images, fake_images, extract, INCEPTION_FEATURES)
@@ -279,25 +277,8 @@ def scores_from_extractor(real_images, fake_images, extract, features: str) -> d
 def inception_extractor(
     weights_path: str | Path, device="cpu", sha256: str = STANDARD_SHA256
 ):
-    """images [N, C, H, W] in [-1, 1] -> Inception-v3 features [N, 2048], from
-    the weights file once its checksum matches ``sha256``."""
-    path = verify_inception_weights(weights_path, sha256)
-    try:
-        from torchmetrics.image.fid import FrechetInceptionDistance
-    except ImportError as exc:
-        raise InceptionUnavailable(
-            "Inception FID needs the torchmetrics package (not installed here); "
-            "classifier-FID is available without it"
-        ) from exc
-    metric = FrechetInceptionDistance(
-        feature=2048, normalize=True, feature_extractor_weights_path=str(path)
-    ).to(device)
+    """images [N, C, H, W] in [-1, 1] -> Inception-v3 pool3 features [N, 2048]
+    (float64), from the weights file once its checksum matches ``sha256``."""
+    from gan_core.evaluation.inception import fid_inception_extractor
 
-    @torch.no_grad()
-    def extract(images: torch.Tensor) -> torch.Tensor:
-        x = ((images.float().clamp(-1, 1) + 1) / 2).to(device)
-        x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-        u8 = (x * 255).byte()  # what the metric's own update feeds Inception
-        return metric.inception(u8).reshape(len(u8), -1).double().cpu()
-
-    return extract
+    return fid_inception_extractor(weights_path, sha256, device)

@@ -10,7 +10,11 @@ count and feature space: what the checkpoint timeline shows.
 - Class agreement for class data: the share of samples that a classifier
   trained on the real set labels as the class they were asked for (the digit
   classifier for digit classes, else the dataset's label net). Chance is 1/K.
-- Inception FID and KID when the weights are configured (fid.py).
+- Inception FID and KID when the weights are configured (inception.py for
+  the network, fid.py for the distances), in their own columns
+  ("Inception FID (pool3, n=...)"). KID needs ``kid_subset_size`` samples a
+  set (1,000 by default, as Binkowski et al. 2018); with fewer it is left out
+  with a note, never measured on silently shrunk subsets.
 
 A figure is a dict with ``metric``, ``value``, ``n``, ``space`` (a stable key),
 ``space_label`` (words) and ``column`` (metric, space and n together): figures
@@ -84,8 +88,19 @@ def inception_space(weights: str, sha256: str) -> Space:
     from gan_core.evaluation.fid import INCEPTION_FEATURES, inception_extractor
 
     return Space(
-        "inception-v3", INCEPTION_FEATURES, inception_extractor(weights, "cpu", sha256)
+        "inception-v3-pool3",
+        INCEPTION_FEATURES,
+        inception_extractor(weights, "cpu", sha256),
     )
+
+
+INCEPTION_NAMES = {"inception_fid": "Inception FID", "inception_kid": "Inception KID"}
+
+
+def inception_figure(metric: str, value: float, n: int, space: Space, **extra):
+    """An Inception figure; its column names the layer and n in words."""
+    column = f"{INCEPTION_NAMES[metric]} (pool3, n={n})"
+    return figure(metric, value, n, space, column=column, **extra)
 
 
 def real_subset(real: ImageData, n: int, seed: int) -> torch.Tensor:
@@ -105,6 +120,7 @@ def quality_figures(
     inception_weights: str | None = None,
     inception_sha256: str | None = None,
     digit_classifier: bool = True,
+    kid_subset_size: int | None = None,
     seed: int = 0,
 ) -> dict:
     """{"figures": [...], "notes": [...]} for generated images ``fake``
@@ -112,8 +128,11 @@ def quality_figures(
 
     ``asked``: the class index each sample was drawn for (into ``class_names``)
     for conditional models. ``digit_classifier``: False keeps the digit
-    classifier out (a server that has not trained it). A figure that cannot be
-    made becomes a one-line note; the others are still made.
+    classifier out (a server that has not trained it). ``kid_subset_size``:
+    KID's subset size (None: the standard 1,000). A figure that cannot be
+    made becomes a one-line note; the others are still made. ``inception``
+    says whether Inception figures were measured and, if not, why (a note
+    for the page, not for each figure).
     """
     from gan_core.evaluation.inception_weights import STANDARD_SHA256
     from gan_core.evaluation.precision_recall import precision_recall
@@ -124,12 +143,14 @@ def quality_figures(
         return {"figures": [], "notes": [f"too few images to measure (n={n})"]}
     real_x, fake_x = real_subset(real, n, seed), fake[:n]
     sha = inception_sha256 or STANDARD_SHA256
-    inception = None
+    inception, status = None, {"configured": bool(inception_weights)}
     if inception_weights:
         try:
             inception = inception_space(inception_weights, sha)
-        except Exception as exc:  # noqa: BLE001 - missing package, bad file
-            notes.append(f"no Inception figures: {exc}")
+        except Exception as exc:  # noqa: BLE001 - missing file, wrong digest
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            status["reason"] = reason or "the Inception weights could not be used"
+            notes.append(f"no Inception figures: {status['reason']}")
     digits = builtin if builtin in DIGIT_SETS and digit_classifier else None
     space = digit_space(digits) if digits else inception or dataset_space(real)
     real_f, fake_f = space.extract(real_x), space.extract(fake_x)
@@ -139,40 +160,44 @@ def quality_figures(
         figure("recall", pr.recall, n, space, k=pr.k),
     ]
     if inception is not None:
-        figures += _inception_figures(real_x, fake_x, inception, space, real_f, fake_f)
+        figures += _inception_figures(
+            real_x, fake_x, inception, space, real_f, fake_f, kid_subset_size, notes
+        )
+    status["measured"] = inception is not None
     if asked is not None:
         agreement = class_agreement_figure(real, fake, asked, class_names, digits)
         if agreement is None:
             notes.append("no class agreement: the real set has no class labels")
         else:
             figures.append(agreement)
-    return {"figures": figures, "notes": notes}
+    return {"figures": figures, "notes": notes, "inception": status}
 
 
-def _inception_figures(real_x, fake_x, inception, space, real_f, fake_f) -> list:
+def _inception_figures(
+    real_x, fake_x, inception, space, real_f, fake_f, subset_size, notes
+) -> list:
     from gan_core.evaluation.fid import (
+        KID_SUBSET_SIZE,
         fid_from_features,
         kid_from_features,
-        kid_subset_size,
     )
 
-    if inception is not space:
+    if inception is not space:  # else the features are already Inception's
         real_f, fake_f = inception.extract(real_x), inception.extract(fake_x)
     n = len(real_f)
-    kid = kid_from_features(
-        real_f, fake_f, subset_size=kid_subset_size(len(real_f), len(fake_f))
+    fid = inception_figure(
+        "inception_fid", fid_from_features(real_f, fake_f), n, inception
     )
-    return [
-        figure("inception_fid", fid_from_features(real_f, fake_f), n, inception),
-        figure(
-            "inception_kid",
-            kid.mean,
-            n,
-            inception,
-            std=round(kid.std, 6),
-            subset_size=kid.subset_size,
-        ),
-    ]
+    size = subset_size or KID_SUBSET_SIZE
+    if n < size:
+        notes.append(
+            f"no Inception KID at n={n}: its subsets hold {size} samples of each "
+            "set (Binkowski et al. 2018), and fewer would not be the same measure"
+        )
+        return [fid]
+    kid = kid_from_features(real_f, fake_f, subset_size=size)
+    extra = {"std": round(kid.std, 6), "subset_size": size, "subsets": kid.subsets}
+    return [fid, inception_figure("inception_kid", kid.mean, n, inception, **extra)]
 
 
 def class_agreement_figure(

@@ -47,7 +47,18 @@
     if (entry && url) { entry.sample = url; this.render(); }
   };
 
+  // The workers refused the configured Inception file: the page's one note
+  // (rendered hidden, jobs/_inception_note.html) says why, once.
+  function showInceptionNote(figures) {
+    const note = document.getElementById("inception-note");
+    const reason = note && note.querySelector(".inception-reason");
+    if (!reason || !(figures || {}).inception_note) return;
+    reason.textContent = figures.inception_note;
+    note.hidden = false;
+  }
+
   Timeline.prototype.figures = function (step, figures) {
+    showInceptionNote(figures);
     const entry = this.entries.get(step);
     if (entry) { entry.figures = figures; this.render(); } else this.early.set(step, figures);
   };

@@ -23,6 +23,18 @@ log = logging.getLogger(__name__)
 TIMELINE_SAMPLES = 1000  # enough to rank checkpoints, quick on a CPU
 
 
+def timeline_samples() -> int:
+    """Samples drawn per checkpoint: TIMELINE_SAMPLES, capped at
+    GAN_INCEPTION_SAMPLES when Inception is configured. Inception at 299 px
+    takes about a second an image on two CPU cores and sees 2n images, so an
+    uncapped n would overrun the task's time limit (and lose every figure)."""
+    from django.conf import settings
+
+    if settings.GAN_INCEPTION_WEIGHTS:
+        return max(4, min(TIMELINE_SAMPLES, settings.GAN_INCEPTION_SAMPLES))
+    return TIMELINE_SAMPLES
+
+
 def timeline_figures(report: dict) -> dict:
     """The few numbers the timeline shows, from an evaluation report."""
     if "modes" in report:
@@ -36,9 +48,15 @@ def timeline_figures(report: dict) -> dict:
     if "classifier_fid" in report:
         figures.insert(0, _classifier_fid_figure(report["classifier_fid"]))
     notes = list(report.get("quality", {}).get("notes", []))
+    inception = report.get("quality", {}).get("inception", {})
+    refused = inception.get("reason")
+    if refused:  # said once on the job page, not again at every checkpoint
+        notes = [note for note in notes if refused not in note]
     if not figures:
-        return {"note": "; ".join(notes) or "no figure for this data"}
-    return {"figures": figures, "notes": notes}
+        out = {"note": "; ".join(notes) or "no figure for this data"}
+    else:
+        out = {"figures": figures, "notes": notes}
+    return {**out, "inception_note": refused} if refused else out
 
 
 def _classifier_fid_figure(scores: dict) -> dict:
@@ -73,7 +91,7 @@ def evaluate_checkpoint(job_id: int, step: int) -> dict:
         ready = data is None or _classifier_ready(data)
         report = evaluate(
             path,
-            n=TIMELINE_SAMPLES,
+            n=timeline_samples(),
             data=data,
             real=_upload(job, path),
             quality=True,
@@ -92,13 +110,15 @@ def evaluate_checkpoint(job_id: int, step: int) -> dict:
 
 
 def quality_options(digit_classifier: bool) -> dict:
-    """What the operator configured: the Inception weights and their digest."""
+    """What the operator configured: the Inception weights, their digest and
+    KID's subset size."""
     from django.conf import settings
 
     return {
         "inception_weights": settings.GAN_INCEPTION_WEIGHTS or None,
         "inception_sha256": settings.GAN_INCEPTION_SHA256 or None,
         "digit_classifier": digit_classifier,
+        "kid_subset_size": settings.GAN_KID_SUBSET_SIZE,
     }
 
 

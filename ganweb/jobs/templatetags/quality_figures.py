@@ -15,9 +15,26 @@ def _data_kind(job) -> str:
     return describe_builtin(name)["kind"] if name in BUILTIN_NAMES else ""
 
 
+def _refusal(job) -> str:
+    """Why the light worker could not use the configured Inception weights at
+    this job's newest measured checkpoint ('' when it could, or none yet)."""
+    for figures in job.checkpoints.order_by("-step").values_list("figures", flat=True):
+        if figures:
+            return str(figures.get("inception_note") or "")
+    return ""
+
+
 @register.inclusion_tag("jobs/_inception_note.html")
 def inception_note(job) -> dict:
     """Shown once per page, for jobs on images or classes (the data Inception
-    FID measures), when the operator has set no Inception weights."""
+    FID measures), when the operator has set no Inception weights, or when
+    the workers refused the file that was set (missing, wrong checksum)."""
     images = _data_kind(job) in ("images", "classes")
-    return {"show": images and not settings.GAN_INCEPTION_WEIGHTS}
+    if not images:
+        return {"show": False, "configured": False}
+    if not settings.GAN_INCEPTION_WEIGHTS:
+        return {"show": True, "configured": False}
+    # Configured: the note is on the page but hidden until a worker refuses
+    # the file (timeline.js shows it when such figures arrive live).
+    reason = _refusal(job)
+    return {"show": bool(reason), "configured": True, "reason": reason}
