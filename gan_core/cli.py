@@ -1,4 +1,4 @@
-"""The command line: ``models``, ``train``, ``sample`` and ``evaluate``.
+"""The command line: ``models``, ``train``, ``sample``, ``evaluate``, ``export``.
 
 Settings are flags named after the config fields (``--image-size`` or
 ``--image_size``), so the CLI, the web form and the JSON API share one
@@ -437,6 +437,9 @@ def build_parser(model: str | None = None) -> Parser:
     )
 
     _add_evaluate(sub)
+    from gan_core.export import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
