@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ganweb.datasets.synthetic_api import SyntheticDatasetView
 from ganweb.playground import api
 
 urlpatterns = [
@@ -27,6 +28,11 @@ urlpatterns = [
         name="api-translate",
     ),
     path("models/<id:job_id>/project", api.ProjectView.as_view(), name="api-project"),
+    path(
+        "models/<id:job_id>/dataset",
+        SyntheticDatasetView.as_view(),
+        name="api-model-dataset",
+    ),
     path(
         "projections/<str:projection_id>",
         api.ProjectionDetailView.as_view(),
