@@ -22,6 +22,7 @@ TASK_MODULES = [
     "workers.tasks.preflight",
     "workers.tasks.projection",
     "workers.tasks.checkpoints",
+    "workers.tasks.augmentation",
 ]
 
 app = Celery("gan_studio", include=TASK_MODULES)

@@ -212,9 +212,11 @@ def evaluate_augmentation(
     truncation: float = 1.0,
     device: str = "cpu",
     recipe: Recipe = Recipe(),
+    real=None,
 ) -> dict:
     """``augmentation_value`` of checkpoint ``path`` against its real data
-    (``data``, else the built-in set its fingerprint names)."""
+    (``real`` when loaded already, else ``data``, else the built-in set its
+    fingerprint names)."""
     from gan_core.checkpoint import load_checkpoint
     from gan_core.data.types import ImageData
     from gan_core.evaluation.classifier import RECIPES
@@ -227,7 +229,9 @@ def evaluate_augmentation(
             f"--augmentation: {handle.family} is not conditional (it draws no labels)"
         )
     fingerprint = load_checkpoint(path).get("data", {}).get("fingerprint", "")
-    real, builtin = real_data(handle, fingerprint, data)
+    builtin = None
+    if real is None:
+        real, builtin = real_data(handle, fingerprint, data)
     if not isinstance(real, ImageData) or real.labels is None:
         raise EvaluationError(
             "--augmentation needs the labelled real images: pass --data (a folder "

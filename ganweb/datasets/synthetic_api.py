@@ -97,3 +97,56 @@ class SyntheticDatasetView(APIView):
             "socket": f"/ws/datasets/{dataset.pk}/",
         }
         return Response(body, status=202)
+
+
+class AugmentationRequest(serializers.Serializer):
+    checkpoint = serializers.IntegerField(required=False, allow_null=True,
+                                          default=None, min_value=0)  # fmt: skip
+
+
+class AugmentationView(APIView):
+    """The augmentation value of a model (light worker; see
+    ganweb.playground.augmentation)."""
+
+    parser_classes = [GuardedJSONParser]
+
+    @extend_schema(
+        summary="The model's augmentation value: its record (queued, running, "
+        "done with real / synthetic (CAS) / real+synthetic accuracy, or failed)",
+        responses={200: OpenApiResponse(description="The record."),
+                   404: OpenApiResponse(ErrorSerializer)},
+    )  # fmt: skip
+    def get(self, request, job_id: int):
+        from ganweb.playground.augmentation import augmentation_read
+
+        job = model_for_user(request.user, job_id)
+        record = augmentation_read(job=job) if job is not None else None
+        if record is None:
+            return Response({"error": "no such measurement"}, status=404)
+        return Response(record)
+
+    @extend_schema(
+        summary="Measure the model's augmentation value (queued on a light worker)",
+        request=AugmentationRequest,
+        responses={202: OpenApiResponse(description="Queued; GET to follow."),
+                   400: OpenApiResponse(ErrorSerializer, description="A model "
+                                        "without labels."),
+                   404: OpenApiResponse(ErrorSerializer),
+                   409: OpenApiResponse(ErrorSerializer, description="One is "
+                                        "under way.")},
+    )  # fmt: skip
+    def post(self, request, job_id: int):
+        from ganweb.playground.augmentation import augmentation_start
+        from ganweb.playground.params import PlaygroundError
+
+        job = model_for_user(request.user, job_id)
+        if job is None:
+            return Response({"error": "no such model"}, status=404)
+        form = AugmentationRequest(data=request.data)
+        if not form.is_valid():
+            return Response({"error": first_error(form.errors)}, status=400)
+        try:
+            record = augmentation_start(job=job, step=form.validated_data["checkpoint"])
+        except PlaygroundError as exc:
+            return Response({"error": str(exc)}, status=exc.status)
+        return Response(record, status=202)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ganweb.datasets.synthetic_api import SyntheticDatasetView
+from ganweb.datasets.synthetic_api import AugmentationView, SyntheticDatasetView
 from ganweb.playground import api
 
 urlpatterns = [
@@ -32,6 +32,11 @@ urlpatterns = [
         "models/<id:job_id>/dataset",
         SyntheticDatasetView.as_view(),
         name="api-model-dataset",
+    ),
+    path(
+        "models/<id:job_id>/augmentation",
+        AugmentationView.as_view(),
+        name="api-model-augmentation",
     ),
     path(
         "projections/<str:projection_id>",
