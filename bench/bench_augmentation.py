@@ -104,6 +104,10 @@ def section(rows, args, recipe: Recipe, started_at: str, seconds: float, load: s
     import statistics
 
     first = rows[0]
+    real, cas = (
+        statistics.fmean(r["arms"][arm]["mean"] for r in rows)
+        for arm in ("real", "synthetic")
+    )
     lines = [
         "## Augmentation value: CGAN digits, real vs synthetic (CAS) vs both "
         "(bench/bench_augmentation.py)",
@@ -139,9 +143,15 @@ def section(rows, args, recipe: Recipe, started_at: str, seconds: float, load: s
         )
     lines += [
         "",
-        "Reproduce: `python -m gan_core evaluate --checkpoint CKPT --augmentation "
-        "--seeds 3` gives the same three figures for any conditional checkpoint "
-        "(its classifier recipe: 600 steps).",
+        f"Synthetic digits alone train a classifier to {cas:.1%} against "
+        f"{real:.1%} for real ones here, and adding them to the real set does "
+        "not move the real-data accuracy beyond its seed spread: at 16 px the real set is "
+        "already enough for this small CNN.",
+        "",
+        "`python -m gan_core evaluate --checkpoint CKPT --augmentation --seeds 3` "
+        "measures the same three figures for any conditional checkpoint (its "
+        "classifier trains 600 steps by default, and a generator trained on all "
+        "of builtin:digits has seen the held-out images: the report says so).",
     ]
     return "\n".join(lines)
 
