@@ -145,8 +145,8 @@ def section(rows, args, recipe: Recipe, started_at: str, seconds: float, load: s
         "",
         f"Synthetic digits alone train a classifier to {cas:.1%} against "
         f"{real:.1%} for real ones here, and adding them to the real set does "
-        "not move the real-data accuracy beyond its seed spread: at 16 px the real set is "
-        "already enough for this small CNN.",
+        "not move the real-data accuracy beyond its seed spread: at 16 px the "
+        "real set is already enough for this small CNN.",
         "",
         "`python -m gan_core evaluate --checkpoint CKPT --augmentation --seeds 3` "
         "measures the same three figures for any conditional checkpoint (its "
