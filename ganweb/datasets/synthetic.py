@@ -132,8 +132,11 @@ def synthetic_dataset_create(*, owner, job, request: SyntheticRequest) -> Datase
         "seed": options.seed,
     }
     name = request.name or f"Synthetic from {job.name or f'model {job.pk}'}"
-    folder = None
+    staging, folder = services.staging_dir(), None
     try:
+        # Outside the transaction: a copy (where a hard link cannot be made)
+        # takes as long as the checkpoint is large.
+        _link(source, staging / services.UPLOAD_DIR / CHECKPOINT_FILE)
         with transaction.atomic():
             dataset = Dataset.objects.create(
                 owner=owner,
@@ -144,11 +147,10 @@ def synthetic_dataset_create(*, owner, job, request: SyntheticRequest) -> Datase
             )
             folder = services.dataset_dir(dataset.pk)
             shutil.rmtree(folder, ignore_errors=True)  # a reused id's leftovers
-            _link(source, folder / services.UPLOAD_DIR / CHECKPOINT_FILE)
+            os.replace(staging, folder)
             transaction.on_commit(lambda: services.enqueue_processing(dataset.pk))
     except BaseException:
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        services._remove(staging, folder)
         raise
     return dataset
 
