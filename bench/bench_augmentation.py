@@ -150,8 +150,9 @@ def section(rows, args, recipe: Recipe, started_at: str, seconds: float, load: s
         "",
         "`python -m gan_core evaluate --checkpoint CKPT --augmentation --seeds 3` "
         "measures the same three figures for any conditional checkpoint (its "
-        "classifier trains 600 steps by default, and a generator trained on all "
-        "of builtin:digits has seen the held-out images: the report says so).",
+        "classifier trains 400 steps by default, as here, and a generator "
+        "trained on all of builtin:digits has seen the held-out images: the "
+        "report says so).",
     ]
     return "\n".join(lines)
 

@@ -32,7 +32,7 @@ ARMS = ("real", "synthetic", "real+synthetic")
 class Recipe:
     """How each arm's classifier is trained (the digit classifier's numbers)."""
 
-    steps: int = 600  # the same for every arm, whatever its size
+    steps: int = 400  # the same for every arm, whatever its size
     batch_size: int = 64
     lr: float = 2e-3
     shift: int = 1  # random translation (pixels), as the digit classifier

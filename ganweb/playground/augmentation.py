@@ -82,7 +82,7 @@ def augmentation_run(*, job_id: int, step: int | None) -> str:
     _publish(job_id, _write(job_id, {"state": "running", "step": step}))
     path = model_checkpoint_path(job, step)
     seeds = int(getattr(settings, "GAN_AUGMENTATION_SEEDS", 1))
-    recipe = Recipe(steps=int(getattr(settings, "GAN_AUGMENTATION_STEPS", 600)))
+    recipe = Recipe(steps=int(getattr(settings, "GAN_AUGMENTATION_STEPS", 400)))
     try:
         real, data = None, job.data_ref
         if job.dataset is not None:
