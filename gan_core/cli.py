@@ -1,5 +1,5 @@
-"""The command line: ``models``, ``train``, ``sample``, ``project``, ``directions``
-and ``evaluate``.
+"""The command line: ``models``, ``train``, ``sample``, ``project``, ``directions``,
+``evaluate`` and ``export``.
 
 Settings are flags named after the config fields (``--image-size`` or
 ``--image_size``), so the CLI, the web form and the JSON API share one
@@ -447,6 +447,9 @@ def build_parser(model: str | None = None) -> Parser:
     )
 
     _add_evaluate(sub)
+    from gan_core.export import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 

@@ -27,6 +27,7 @@ TASK_MODULES = [
     "workers.tasks.projection",
     "workers.tasks.checkpoints",
     "workers.tasks.directions",
+    "workers.tasks.augmentation",
 ]
 
 app = Celery("gan_studio", include=TASK_MODULES)

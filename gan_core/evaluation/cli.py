@@ -89,12 +89,38 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
         help="add precision/recall (Kynkaanniemi et al. 2019) and, for class "
         "data, class agreement, in the feature space that suits the data",
     )
+    p.add_argument(
+        "--augmentation",
+        action="store_true",
+        help="conditional models: accuracy on held-out real images of a small "
+        "classifier trained on real, synthetic (CAS, Ravuri and Vinyals 2019) "
+        "and real+synthetic images; --n is synthetic images per class",
+    )
+    p.add_argument(
+        "--seeds", type=int, default=1, help="--augmentation: seeds from --seed"
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, ... for sampling")
     p.set_defaults(func=cmd_evaluate)
     return p
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.augmentation:
+        from gan_core.evaluation import augmentation as aug
+
+        report = aug.evaluate_augmentation(
+            Path(args.checkpoint),
+            data=args.data,
+            per_class=args.n,
+            seeds=tuple(range(args.seed, args.seed + max(1, args.seeds))),
+            device=args.device,
+        )
+        print(
+            json.dumps(report, indent=2)
+            if args.json
+            else aug.format_augmentation(report)
+        )
+        return 0
     report = evaluate_checkpoint(
         Path(args.checkpoint),
         n=args.n,

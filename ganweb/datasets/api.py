@@ -72,6 +72,11 @@ class DatasetSerializer(serializers.Serializer):
     suits = serializers.ListField(
         child=serializers.CharField(), help_text="Model families it can train."
     )
+    synthetic = serializers.DictField(
+        allow_null=True,
+        help_text="Generated from a model: job_id, step, n, per_class, "
+        "truncation, rejection, seed (null for uploads).",
+    )
 
 
 class RenameSerializer(serializers.Serializer):

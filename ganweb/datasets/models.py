@@ -48,6 +48,8 @@ class Dataset(models.Model):
     classes = models.JSONField(default=dict, blank=True)  # class name -> count
     stats = models.JSONField(default=dict, blank=True)  # sizes, channels, ...
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
+    # Generated from a model (ganweb.datasets.synthetic): job, step, settings.
+    synthetic_origin = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

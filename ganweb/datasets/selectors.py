@@ -103,6 +103,7 @@ def dataset_summary(dataset: Dataset) -> dict:
             reverse("dataset-file", args=[dataset.pk, "preview.png"]) if ready else None
         ),
         "created_at": dataset.created_at.isoformat(),
+        "synthetic": dataset.synthetic_origin or None,  # generated: from what
     }
 
 

@@ -363,9 +363,10 @@ def dataset_process(*, dataset_id: int) -> str:
 def _run_ingest(dataset: Dataset, folder: Path) -> ingest.IngestResult:
     limits = current_limits()
     upload = folder / UPLOAD_DIR
+    drawn = 0.0
 
     def progress(fraction: float) -> None:
-        _set_progress(dataset, fraction)
+        _set_progress(dataset, drawn + fraction * (1 - drawn))
 
     if dataset.stats.get("source") == "files":
         names = json.loads((upload / MANIFEST).read_text())["names"]
@@ -380,6 +381,17 @@ def _run_ingest(dataset: Dataset, folder: Path) -> ingest.IngestResult:
             progress=progress,
             pairing=dataset.paired_layout,
         )
+    if dataset.stats.get("source") == "synthetic":  # drawn first, then as a zip
+        from ganweb.datasets.synthetic import synthetic_archive
+
+        synthetic_archive(
+            dataset=dataset,
+            folder=folder,
+            progress=lambda f: _set_progress(dataset, f / 2),
+        )
+        dataset.stats.pop("pixels", None)  # estimated: count the drawn ones
+        drawn = 0.5  # the first half of the bar was the drawing
+
     archive = upload / ARCHIVE_FILE
     kind = archive_type(archive)
     pixels = dataset.stats.get("pixels")  # a zip's, counted in the request

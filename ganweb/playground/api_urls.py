@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ganweb.datasets.synthetic_api import AugmentationView, SyntheticDatasetView
 from ganweb.playground import api, api_directions
 
 urlpatterns = [
@@ -33,6 +34,16 @@ urlpatterns = [
         name="api-directions",
     ),
     path("models/<id:job_id>/edit", api_directions.EditView.as_view(), name="api-edit"),
+    path(
+        "models/<id:job_id>/dataset",
+        SyntheticDatasetView.as_view(),
+        name="api-model-dataset",
+    ),
+    path(
+        "models/<id:job_id>/augmentation",
+        AugmentationView.as_view(),
+        name="api-model-augmentation",
+    ),
     path(
         "projections/<str:projection_id>",
         api.ProjectionDetailView.as_view(),

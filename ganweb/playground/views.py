@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 
 from ganweb.core.ids import parse_id, parse_step
+from ganweb.datasets.synthetic import max_images as synthetic_max_images
 from ganweb.gallery.models import GalleryItem
 from ganweb.gallery.selectors import galleries_for_user, gallery_item_remix
 from ganweb.jobs.selectors import job_for_user
@@ -42,6 +43,7 @@ def playground(request, job_id: int):
         checkpoints=model_checkpoint_steps(job),
         galleries=galleries_for_user(request.user),
         remix=_remix(request, job),
+        synthetic_limit=synthetic_max_images(),
         limits={
             "max_seed": p.MAX_SEED,
             "max_steps": p.MAX_STEPS,
