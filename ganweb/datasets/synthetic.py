@@ -101,7 +101,10 @@ def synthetic_dataset_create(*, owner, job, request: SyntheticRequest) -> Datase
         problem = rejection_problem(job.family, job.config or {})
         if problem:
             raise services.DatasetRejected(problem)
-    if job.family == "cyclegan" or (job.dataset and job.dataset.kind == "domains"):
+    translated = (DatasetKind.DOMAINS, DatasetKind.PAIRS)
+    if job.family in ("cyclegan", "pix2pix") or (
+        job.dataset and job.dataset.kind in translated
+    ):
         raise services.DatasetRejected(f"{job.family} translates images: it draws none")
     step = job.promoted_step if request.step is None else request.step
     source = model_checkpoint_path(job, step)

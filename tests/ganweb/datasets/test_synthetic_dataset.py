@@ -61,6 +61,17 @@ def test_rejection_is_refused_for_a_family_without_a_logistic_d(client, alice, m
     assert "rejection" in response.json()["error"]
 
 
+@pytest.mark.parametrize("translator", ["cyclegan", "pix2pix"])
+def test_a_translator_is_refused_it_draws_no_images(client, alice, models, translator):
+    job = models["dcgan"]
+    Job.objects.filter(pk=job.pk).update(family=translator)
+    client.force_login(alice)
+    response = post(client, job, {"n": 10})
+    assert response.status_code == 400
+    assert f"{translator} translates images" in response.json()["error"]
+    assert not Dataset.objects.exists()
+
+
 def test_only_the_owner_can_make_a_dataset_from_a_model(client, bob, models):
     client.force_login(bob)
     assert post(client, models["cgan"], {"n": 5}).status_code == 404
