@@ -373,6 +373,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # <id:...> in URLs (ganweb.core.ids): an integer a BigAutoField holds.
+    # A dataset's paired layout, asked at upload ("pairing") and returned
+    # ("paired_layout"): one enum in the schema, not two names for one set.
+    "ENUM_NAME_OVERRIDES": {"PairedLayoutEnum": ["folders", "side_by_side"]},
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
     },
