@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from results_file import RESULTS, commit, machine, write_section  # noqa: E402
 
 from gan_core.config import config_from_dict  # noqa: E402
-from gan_core.data.types import DomainData, ImageData  # noqa: E402
+from gan_core.data.types import DomainData, ImageData, PairData  # noqa: E402
 from gan_core.registry import list_families  # noqa: E402
 from gan_core.trainer import train  # noqa: E402
 
@@ -95,6 +95,7 @@ GPU_CASES = {  # family -> (label, settings, data kind, channels)
     "cgan": [("cgan 32 px", {"image_size": 32}, "classes", 1)],
     "progan": [("progan 64 px", {"image_size": 64}, "images", 3)],
     "cyclegan": [("cyclegan 128 px", {"image_size": 128}, "domains", 3)],
+    "pix2pix": [("pix2pix 256 px", {"image_size": 256}, "pairs", 3)],
     "stylegan2": [
         (f"stylegan2 {res} px", stylegan2_auto(res), "images", 3)
         for res in STYLEGAN2_SIZES
@@ -109,6 +110,7 @@ TINY = {  # dry run: every family in milliseconds
                "batch_size": 4},
     "cyclegan": {"image_size": 16, "ngf": 4, "ndf": 4, "n_blocks": 1,
                  "batch_size": 2, "pool_size": 4},
+    "pix2pix": {"image_size": 16, "ngf": 4, "ndf": 4, "batch_size": 2},
     "stylegan2": {"image_size": 16, "z_dim": 16, "w_dim": 16, "mapping_layers": 2,
                   "channel_base": 256, "channel_max": 16, "batch_size": 4},
 }  # fmt: skip
@@ -172,6 +174,8 @@ def synthetic(kind: str, channels: int, size: int, device: torch.device):
     n = N_IMAGES if device.type == "cuda" else 16
     if kind == "domains":
         return DomainData(images(n), images(n))
+    if kind == "pairs":
+        return PairData(images(n), images(n))
     if kind == "classes":
         names = tuple(str(i) for i in range(10))
         return ImageData(images(n), torch.arange(n) % 10, names)

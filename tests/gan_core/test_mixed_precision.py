@@ -8,7 +8,7 @@ import torch
 
 from gan_core.checkpoint import load_checkpoint
 from gan_core.config import config_from_dict
-from gan_core.data.types import DomainData, ImageData, PointData
+from gan_core.data.types import DomainData, ImageData, PairData, PointData
 from gan_core.nets.stylegan2 import StyleGenerator
 from gan_core.registry import list_families
 from gan_core.trainer import train
@@ -47,6 +47,8 @@ def data_for(kind: str):
         return PointData(torch.randn(64, 2, generator=gen))
     if kind == "domains":
         return DomainData(images(), images(), fingerprint="bf16-domains")
+    if kind == "pairs":
+        return PairData(images(), images(), fingerprint="bf16-pairs")
     if kind == "classes":
         return ImageData(images(), torch.arange(16) % 2, ("a", "b"))
     return ImageData(images())
