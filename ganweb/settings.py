@@ -234,6 +234,8 @@ GAN_PLAYGROUND_TIMEOUT = float(os.environ.get("GAN_PLAYGROUND_TIMEOUT", 30))
 GAN_PREFLIGHT_TIMEOUT = float(os.environ.get("GAN_PREFLIGHT_TIMEOUT", 120))
 # How long the web waits for a light worker to check an imported checkpoint.
 GAN_IMPORT_TIMEOUT = float(os.environ.get("GAN_IMPORT_TIMEOUT", 120))
+# How long the web waits for a light worker to find a model's latent directions.
+GAN_DIRECTIONS_TIMEOUT = float(os.environ.get("GAN_DIRECTIONS_TIMEOUT", 120))
 GAN_LIGHT_TASK_TIME_LIMIT = float(os.environ.get("GAN_LIGHT_TASK_TIME_LIMIT", 600))
 GAN_HARD_LIMIT_GRACE = 10.0
 GAN_TASK_TIME_LIMITS = {
@@ -242,6 +244,7 @@ GAN_TASK_TIME_LIMITS = {
     "workers.tasks.playground.describe": GAN_PLAYGROUND_TIMEOUT,
     "workers.tasks.preflight.preflight": GAN_PREFLIGHT_TIMEOUT,
     "workers.tasks.checkpoints.import_checkpoint": GAN_IMPORT_TIMEOUT,
+    "workers.tasks.directions.directions": GAN_DIRECTIONS_TIMEOUT,
     "workers.tasks.datasets.process_dataset": float(
         os.environ.get("GAN_DATASET_TIME_LIMIT", 3600)
     ),

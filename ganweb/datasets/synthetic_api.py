@@ -111,8 +111,9 @@ class AugmentationView(APIView):
     parser_classes = [GuardedJSONParser]
 
     @extend_schema(
-        summary="The model's augmentation value: its record (queued, running, "
-        "done with real / synthetic (CAS) / real+synthetic accuracy, or failed)",
+        summary="The model's augmentation value: its record (none yet, queued, "
+        "running, done with real / synthetic (CAS) / real+synthetic accuracy, or "
+        "failed)",
         responses={200: OpenApiResponse(description="The record."),
                    404: OpenApiResponse(ErrorSerializer)},
     )  # fmt: skip
@@ -120,10 +121,10 @@ class AugmentationView(APIView):
         from ganweb.playground.augmentation import augmentation_read
 
         job = model_for_user(request.user, job_id)
-        record = augmentation_read(job=job) if job is not None else None
-        if record is None:
-            return Response({"error": "no such measurement"}, status=404)
-        return Response(record)
+        if job is None:
+            return Response({"error": "no such model"}, status=404)
+        # Never measured is a state of the model's record, not a missing URL.
+        return Response(augmentation_read(job=job) or {"state": "none"})
 
     @extend_schema(
         summary="Measure the model's augmentation value (queued on a light worker)",

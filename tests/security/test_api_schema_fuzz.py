@@ -41,6 +41,7 @@ def web_api(db, settings, keep_test_connection):
     settings.GAN_PLAYGROUND_TIMEOUT = 0.5  # never wait long on a light worker
     settings.GAN_PREFLIGHT_TIMEOUT = 0.5
     settings.GAN_IMPORT_TIMEOUT = 0.5
+    settings.GAN_DIRECTIONS_TIMEOUT = 0.5
     app = with_address(get_wsgi_application())
     yield schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     login_failures_reset(username="", address=FUZZ_ADDRESS)

@@ -106,6 +106,7 @@ def test_walk_covers_every_kind_of_route(alice_things):
 def test_alice_reaches_her_own_things(alice, alice_things, settings):
     """Without this, bob's 404s below could come from badly filled URLs."""
     settings.GAN_PLAYGROUND_TIMEOUT = 0.2  # no light worker here: do not wait
+    settings.GAN_DIRECTIONS_TIMEOUT = 0.2
     client = Client()
     client.force_login(alice)
     missing = []

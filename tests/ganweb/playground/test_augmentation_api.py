@@ -35,8 +35,10 @@ def test_queued_measurement_is_done_by_the_task_and_read_back(
     job = models["cgan"]
     client.force_login(bob)
     assert client.post(url(job), {}, content_type="application/json").status_code == 404
+    assert client.get(url(job)).status_code == 404
     client.force_login(alice)
-    assert client.get(url(job)).status_code == 404  # nothing measured yet
+    nothing_yet = client.get(url(job))
+    assert nothing_yet.status_code == 200 and nothing_yet.json() == {"state": "none"}
     response = client.post(url(job), {}, content_type="application/json")
     assert response.status_code == 202 and response.json()["state"] == "queued"
     again = client.post(url(job), {}, content_type="application/json")
