@@ -316,6 +316,15 @@ def _render_round_trip(loaded: Loaded, params: dict, source: Image.Image) -> Ren
         adv.error_heatmap(trip.cycle_error),
         adv.error_heatmap(trip.identity_error),
     ]
+    errors = {
+        "cycle_error": round(float(trip.cycle_error.mean()), 5),
+        "identity_error": round(float(trip.identity_error.mean()), 5),
+    }
+    return _workbench_strip(loaded, params, panels, ROUND_TRIP_PANELS, errors)
+
+
+def _workbench_strip(loaded, params, panels, names, errors: dict) -> Rendered:
+    """The workbench's panels side by side, with what the page labels them by."""
     width, height = panels[0].size
     strip = Image.new("RGB", (len(panels) * (width + PADDING) - PADDING, height))
     for index, panel in enumerate(panels):
@@ -325,9 +334,8 @@ def _render_round_trip(loaded: Loaded, params: dict, source: Image.Image) -> Ren
         "direction": params["direction"],
         "width": width,
         "height": height,
-        "panels": list(ROUND_TRIP_PANELS),
-        "cycle_error": round(float(trip.cycle_error.mean()), 5),
-        "identity_error": round(float(trip.identity_error.mean()), 5),
+        "panels": list(names),
+        **errors,
         "heat_full_scale": 0.25,
     }
     return Rendered(png_bytes(strip), "image/png", meta)
@@ -351,20 +359,8 @@ def _render_one_way(loaded: Loaded, params: dict, trip) -> Rendered:
         adv.to_pil(trip.translated).convert("RGB"),
         adv.error_heatmap(trip.change),
     ]
-    width, height = panels[0].size
-    strip = Image.new("RGB", (len(panels) * (width + PADDING) - PADDING, height))
-    for index, panel in enumerate(panels):
-        strip.paste(panel, (index * (width + PADDING), 0))
-    meta = {
-        **_base_meta(loaded, params["generator"]),
-        "direction": params["direction"],
-        "width": width,
-        "height": height,
-        "panels": list(ONE_WAY_PANELS),
-        "change": round(float(trip.change.mean()), 5),
-        "heat_full_scale": 0.25,
-    }
-    return Rendered(png_bytes(strip), "image/png", meta)
+    errors = {"change": round(float(trip.change.mean()), 5)}
+    return _workbench_strip(loaded, params, panels, ONE_WAY_PANELS, errors)
 
 
 RENDERERS = {
