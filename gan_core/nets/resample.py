@@ -7,14 +7,18 @@ Shift-Invariant Again"): upsampling inserts zeros and low-passes with it (gain
 that is one function, ``upfirdn2d``: upsample by zero insertion, pad (or crop,
 for negative padding), convolve with the filter, downsample, with the paddings
 stylegan2-ada-pytorch's ``upsample2d``/``downsample2d`` use, so every output
-pixel sits where the reference puts it. Depthwise ``F.conv2d`` only: no custom
-CUDA kernel to build, so it runs wherever PyTorch does.
+pixel sits where the reference puts it. Depthwise convolutions only
+(gan_core.nets.depthwise_fir, which spares the double backward of R1 and path
+length ATen's per-channel loop): no custom CUDA kernel to build, so it runs
+wherever PyTorch does.
 """
 
 from __future__ import annotations
 
 import torch
 from torch.nn import functional as F
+
+from gan_core.nets.depthwise_fir import depthwise_conv2d, depthwise_conv_transpose2d
 
 BINOMIAL_TAPS = (1.0, 3.0, 3.0, 1.0)
 
@@ -43,7 +47,7 @@ def _fir(
     taps = (f * gain**0.5).flip(0).to(x.dtype)  # half the gain on each axis
     k = taps.numel()
     w2d = (taps[:, None] * taps[None, :]).view(1, 1, k, k).expand(c, 1, k, k)
-    return F.conv2d(x, w2d, groups=c, stride=down, padding=pad)
+    return depthwise_conv2d(x, w2d, stride=down, padding=pad)
 
 
 def upfirdn2d(
@@ -88,7 +92,7 @@ def upsample2d(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
         c = x.shape[1]
         taps = (f * 2.0).to(x.dtype)  # gain 4 over the two axes
         w2d = (taps[:, None] * taps[None, :]).view(1, 1, k, k).expand(c, 1, k, k)
-        return F.conv_transpose2d(x, w2d, stride=2, padding=k // 2 - 1, groups=c)
+        return depthwise_conv_transpose2d(x, w2d, stride=2, padding=k // 2 - 1)
     p0, p1 = (k + 1) // 2, (k - 2) // 2
     return upfirdn2d(x, f, up=2, padding=(p0, p1, p0, p1), gain=4.0)
 
