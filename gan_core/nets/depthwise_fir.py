@@ -6,8 +6,9 @@ StyleGAN2's R1 and path-length penalties differentiate the networks twice
 (one group per channel). ATen's ``_convolution_double_backward`` handles
 groups > 1 by looping over the groups, one tiny convolution and its copies
 per channel, and does so for the filter's gradient even when the filter needs
-none: for a 64-channel 16 px FIR that loop was ~17 ms of a 42 ms double
-backward on the CPU (bench/RESULTS.md, bench_stylegan2_reference).
+none: for one 64-channel 16 px FIR that loop took ~17 ms of a 42 ms double
+backward on the CPU, and bench/bench_depthwise_fir.py times the R1 and
+path-length phases with and without it (bench/RESULTS.md).
 
 A constant depthwise filter makes the operation linear in its input alone, so
 its backward is its adjoint (the transposed convolution with the same filter)
