@@ -16,6 +16,7 @@ rewrites its section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -25,7 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "bench_stylegan2_quality"
 RUNS = Path(tempfile.gettempdir()) / "sg2_quality_runs"
-# The quick preset's networks; settings both code trees understand.
+# The quick preset's widths with stylegan2-ada-pytorch's 32 px ("cifar")
+# choices (train.py: no path length, no style mixing, 2 mapping layers, a large
+# minibatch-std group) and R1 gamma 1. With the full config F regularizers and
+# gamma 0.01 (or 1) every run of both codes had collapsed to one digit by 800
+# to 1,500 steps (bench/RESULTS.md history), which measures the mode a seed
+# falls into, not the code. Settings both code trees understand.
 SETTINGS = {
     "image_size": 32,
     "batch_size": 16,
@@ -33,13 +39,17 @@ SETTINGS = {
     "w_dim": 128,
     "channel_base": 1024,
     "channel_max": 64,
-    "r1_gamma": 0.01,
+    "r1_gamma": 1.0,
+    "pl_weight": 0.0,
+    "style_mixing_prob": 0.0,
+    "mapping_layers": 2,
+    "mbstd_group": 16,
     "sample_every": 10**6,
     "checkpoint_every": 10**6,
 }
 
 
-def run(label: str, code: Path, seeds: int, steps: int, n: int) -> None:
+def run(label: str, code: Path, seeds: int, steps: int, n: int, settings: dict) -> None:
     """Train one model per seed with the gan_core under ``code``; save samples."""
     sys.path.insert(0, str(code))
     import torch
@@ -53,7 +63,7 @@ def run(label: str, code: Path, seeds: int, steps: int, n: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for seed in range(seeds):
         config = config_from_dict(
-            "stylegan2", {**SETTINGS, "steps": steps, "seed": seed}
+            "stylegan2", {**settings, "steps": steps, "seed": seed}
         )
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +79,13 @@ def run(label: str, code: Path, seeds: int, steps: int, n: int) -> None:
                 ).clamp(-1, 1)
         seconds = time.perf_counter() - t0
         torch.save(
-            {"images": images, "seconds": seconds, "steps": steps, "seed": seed},
+            {
+                "images": images,
+                "seconds": seconds,
+                "steps": steps,
+                "seed": seed,
+                "settings": settings,
+            },  # fmt: skip
             out / f"seed{seed}.pt",
         )
         print(f"{label} seed {seed}: {steps} steps in {seconds:.0f} s", flush=True)
@@ -92,6 +108,7 @@ def report(labels: list[str], write: bool, note: str) -> None:
             saved = torch.load(path, weights_only=True)
             images = saved["images"]
             n_used, steps_used = len(images), saved["steps"]
+            settings = saved.get("settings", SETTINGS)
             real = load_data("builtin:mnist", image_size=32).images
             pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
             fids.append(classifier_fid(real[pick[: len(images)]].float(), images))
@@ -100,8 +117,8 @@ def report(labels: list[str], write: bool, note: str) -> None:
         rows.append((label, mean, min(fids), max(fids), fids, statistics.fmean(secs)))
     lines = [
         f"Machine: {machine()} (shared with other jobs); code measured: {commit()}.",
-        f"stylegan2 on builtin:mnist at 32 px, quick-preset widths, {steps_used} "
-        f"steps of batch 16, {len(rows[0][4])} seeds; classifier-FID (NOT "
+        f"stylegan2 on builtin:mnist, settings {settings}, {steps_used} steps, "
+        f"{len(rows[0][4])} seeds; classifier-FID (NOT "
         f"Inception FID) of n = {n_used} EMA samples against {n_used} real digits.",
         "",
         *([note, ""] if note else []),
@@ -129,11 +146,15 @@ def main() -> None:
     parser.add_argument("--report", nargs="+", metavar="LABEL")
     parser.add_argument("--note", default="", help="a line saying what each label is")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--set", default="{}", help="JSON settings merged over SETTINGS for a run"
+    )
     args = parser.parse_args()
     if args.report:
         report(args.report, not args.no_write, args.note)
     else:
-        run(args.label, args.code.resolve(), args.seeds, args.steps, args.n)
+        settings = {**SETTINGS, **json.loads(args.set)}
+        run(args.label, args.code.resolve(), args.seeds, args.steps, args.n, settings)
 
 
 if __name__ == "__main__":
