@@ -11,10 +11,10 @@ backward on the CPU, and bench/bench_depthwise_fir.py times the R1 and
 path-length phases with and without it (bench/RESULTS.md).
 
 A constant depthwise filter makes the operation linear in its input alone, so
-its backward is its adjoint (the transposed convolution with the same filter)
+its backward is its adjoint, the transposed convolution with the same filter
 (for stride 1, the convolution with the flipped filter and the complementary
-padding) and the adjoint's backward is the operation again. Two autograd functions
-that call each other give exactly that, to any order, with one grouped
+padding), and the adjoint's backward is the operation again. Two autograd
+functions that call each other give exactly that, to any order, with one grouped
 convolution per pass and no per-channel loop. Values and gradients are those
 of ``F.conv2d`` / ``F.conv_transpose2d``; the filter never gets a gradient.
 """
