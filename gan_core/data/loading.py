@@ -3,10 +3,11 @@
 ``data`` is a folder of images (flat: unconditional; class subfolders: labels;
 ``A/`` and ``B/``: two domains), ``pairs:<folder>`` or ``pairs-sbs:<folder>``
 (paired images, gan_core.data.paired), a CSV of 2D points, ``builtin:<name>``,
-or an already-built ImageData / DomainData / PairData / PointData. Images are resized (shorter
-side) and centre-cropped to the requested size; grayscale is detected when every
-image is single-channel. A folder is decoded once per size into its training
-cache (gan_core.data.cache) and read from there by every later process.
+or an already-built ImageData / DomainData / PairData / PointData. Images are
+resized (shorter side) and centre-cropped to the requested size; grayscale is
+detected when every image is single-channel. A folder is decoded once per size
+into its training cache (gan_core.data.cache) and read from there by every
+later process.
 """
 
 from __future__ import annotations
