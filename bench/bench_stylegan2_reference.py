@@ -80,30 +80,46 @@ class Ours:
 
 
 class Reference:
-    """stylegan2-ada-pytorch's networks, loss and training-loop step body."""
+    """stylegan2-ada-pytorch's networks, loss and training-loop step body.
 
-    def __init__(self, size: int, ref_dir: Path):
+    ``settings`` names ours (WIDTHS' keys, r1_gamma, pl_weight,
+    style_mixing_prob, mbstd_group; the reference's defaults where absent);
+    ``step(real)`` is one training step on a batch of real images in [-1, 1].
+    """
+
+    def __init__(
+        self,
+        size: int,
+        ref_dir: Path,
+        settings: dict | None = None,
+        channels: int = 3,
+        seed: int = 0,
+    ):
         sys.path.insert(0, str(ref_dir))
         from training.loss import StyleGAN2Loss
         from training.networks import Discriminator, Generator
 
-        torch.manual_seed(0)
-        common = dict(channel_base=WIDTHS["channel_base"],
-                      channel_max=WIDTHS["channel_max"], num_fp16_res=0,
-                      conv_clamp=256)  # fmt: skip
+        s = {**WIDTHS, "r1_gamma": 0.01, **(settings or {})}
+        torch.manual_seed(seed)
+        common = dict(channel_base=s["channel_base"], channel_max=s["channel_max"],
+                      num_fp16_res=0, conv_clamp=256)  # fmt: skip
         self.G = Generator(
-            z_dim=WIDTHS["z_dim"], c_dim=0, w_dim=WIDTHS["w_dim"],
-            img_resolution=size, img_channels=3,
-            mapping_kwargs=dict(num_layers=WIDTHS["mapping_layers"]),
+            z_dim=s["z_dim"], c_dim=0, w_dim=s["w_dim"],
+            img_resolution=size, img_channels=channels,
+            mapping_kwargs=dict(num_layers=s["mapping_layers"]),
             synthesis_kwargs=common,
         ).train()  # fmt: skip
+        epilogue = {"mbstd_group_size": s["mbstd_group"]} if "mbstd_group" in s else {}
         self.D = Discriminator(
-            c_dim=0, img_resolution=size, img_channels=3, **common
-        ).train()
+            c_dim=0, img_resolution=size, img_channels=channels,
+            epilogue_kwargs=epilogue, **common,
+        ).train()  # fmt: skip
         self.G_ema = copy.deepcopy(self.G).eval()
+        keys = ("r1_gamma", "pl_weight", "style_mixing_prob")
         self.loss = StyleGAN2Loss(
-            "cpu", self.G.mapping, self.G.synthesis, self.D, r1_gamma=0.01
-        )
+            "cpu", self.G.mapping, self.G.synthesis, self.D,
+            **{k: s[k] for k in keys if k in s},
+        )  # fmt: skip
         self.phases = []
         for name, module, interval in (
             ("G", self.G, PL_INTERVAL),
@@ -116,37 +132,38 @@ class Reference:
             self.phases.append((name + "main", module, opt, 1))
             self.phases.append((name + "reg", module, opt, interval))
         self.phases.sort(key=lambda p: p[0][0] == "D")  # G phases first
+        self.z_dim = s["z_dim"]
         self.real = images(size)
         self.gen = torch.Generator().manual_seed(1)
-        self.step = 0
-        self.c = torch.zeros(BATCH, 0)
+        self.step_count = 0
 
     def params(self) -> tuple[int, int]:
         return count_parameters(self.G), count_parameters(self.D)
 
     def unit(self) -> None:
         for _ in range(UNIT):
-            self._step()
+            idx = torch.randint(len(self.real), (BATCH,), generator=self.gen)
+            self.step(self.real.index_select(0, idx))
 
-    def _step(self) -> None:
-        idx = torch.randint(len(self.real), (BATCH,), generator=self.gen)
-        real = self.real.index_select(0, idx)
+    def step(self, real: torch.Tensor) -> None:
+        batch = len(real)
+        c = torch.zeros(batch, 0)
         for name, module, opt, interval in self.phases:
-            if self.step % interval:
+            if self.step_count % interval:
                 continue
             opt.zero_grad(set_to_none=True)
             module.requires_grad_(True)
-            z = torch.randn(BATCH, WIDTHS["z_dim"])
+            z = torch.randn(batch, self.z_dim)
             self.loss.accumulate_gradients(
-                name, real, self.c, z, self.c, sync=True, gain=interval
+                name, real, c, z, c, sync=True, gain=interval
             )
             module.requires_grad_(False)
             for p in module.parameters():
                 if p.grad is not None:
                     torch.nan_to_num(p.grad, nan=0, posinf=1e5, neginf=-1e5, out=p.grad)
             opt.step()
-        ema_nimg = min(10_000, self.step * BATCH * 0.05)
-        beta = 0.5 ** (BATCH / max(ema_nimg, 1e-8))
+        ema_nimg = min(10_000, self.step_count * batch * 0.05)
+        beta = 0.5 ** (batch / max(ema_nimg, 1e-8))
         with torch.no_grad():
             for p_ema, p in zip(
                 self.G_ema.parameters(), self.G.parameters(), strict=True
@@ -154,7 +171,7 @@ class Reference:
                 p_ema.copy_(p.lerp(p_ema, beta))
             for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
                 b_ema.copy_(b)
-        self.step += 1
+        self.step_count += 1
 
 
 def timed(fn) -> float:
@@ -206,8 +223,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     lines = [
-        f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start "
-        f"(shared with other jobs); code measured: {commit()}.",
+        f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start; "
+        f"code measured: {commit()}.",
         f"stylegan2 training step, fp32 on the CPU, batch {BATCH}, widths {WIDTHS}, "
         f"conv_clamp 256, no augmentation (ours: ada off); {args.repeats} "
         f"interleaved units of {UNIT} steps each "
