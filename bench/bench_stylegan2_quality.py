@@ -10,7 +10,15 @@ rewrites its section of bench/RESULTS.md.
 
     python bench/bench_stylegan2_quality.py --label old --code /tmp/old_tree
     python bench/bench_stylegan2_quality.py --label new
-    python bench/bench_stylegan2_quality.py --report old new
+    python bench/bench_stylegan2_quality.py --label reference --reference /tmp/sg2_ref
+    python bench/bench_stylegan2_quality.py --report old new reference
+
+``--reference DIR`` trains NVlabs/stylegan2-ada-pytorch's own networks and
+StyleGAN2Loss (fetched, exported outside the repository, never committed; its
+ops on their pure-PyTorch CPU paths) with the same settings, data and batch,
+in its training loop's step order (G phases, then D; Adam with the lazy
+regularization ratio; G_ema by ema_kimg 10 with ramp-up 0.05), so the figures
+say whether a gap between two of our trees is ours or the method's.
 """
 
 from __future__ import annotations
@@ -91,6 +99,49 @@ def run(label: str, code: Path, seeds: int, steps: int, n: int, settings: dict) 
         print(f"{label} seed {seed}: {steps} steps in {seconds:.0f} s", flush=True)
 
 
+def reference_run(
+    label: str, ref_dir: Path, seeds: int, steps: int, n: int, settings: dict
+) -> None:
+    """Train the reference's networks and loss per seed; save samples as run."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import torch
+    from bench_stylegan2_reference import Reference
+
+    from gan_core.data.loading import load_data
+
+    torch.set_num_threads(1)
+    size, batch = settings["image_size"], settings["batch_size"]
+    real_all = load_data("builtin:mnist", image_size=size).images.float()
+    out = RUNS / label
+    out.mkdir(parents=True, exist_ok=True)
+    for seed in range(seeds):
+        ref = Reference(size, ref_dir, settings, real_all.shape[1], seed)
+        order = torch.Generator().manual_seed(seed)
+        feed = torch.empty(0, dtype=torch.long)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            if len(feed) < batch:  # epochs in random order, as InfiniteSampler
+                feed = torch.cat([feed, torch.randperm(len(real_all), generator=order)])
+            ref.step(real_all[feed[:batch]])
+            feed = feed[batch:]
+        gen = torch.Generator().manual_seed(10_000 + seed)
+        z = torch.randn(n, settings["z_dim"], generator=gen)
+        with torch.no_grad():
+            chunks = [
+                ref.G_ema(zz, torch.zeros(len(zz), 0), noise_mode="const")
+                for zz in z.split(250)
+            ]
+        images = torch.cat(chunks).clamp(-1, 1)
+        seconds = time.perf_counter() - t0
+        torch.save(
+            {"images": images, "seconds": seconds, "steps": steps, "seed": seed,
+             "settings": settings},
+            out / f"seed{seed}.pt",
+        )  # fmt: skip
+        print(f"{label} seed {seed}: {steps} steps in {seconds:.0f} s", flush=True)
+
+
 def report(labels: list[str], write: bool, note: str) -> None:
     """classifier-FID of every saved run, by this checkout's evaluation code."""
     sys.path.insert(0, str(ROOT))
@@ -116,7 +167,8 @@ def report(labels: list[str], write: bool, note: str) -> None:
         mean = statistics.fmean(fids)
         rows.append((label, mean, min(fids), max(fids), fids, statistics.fmean(secs)))
     lines = [
-        f"Machine: {machine()} (shared with other jobs); code measured: {commit()}.",
+        f"Machine: {machine()}; code measured: {commit()} (wall times depend on "
+        "what else ran: the figures are the FIDs).",
         f"stylegan2 on builtin:mnist, settings {settings}, {steps_used} steps, "
         f"{len(rows[0][4])} seeds; classifier-FID (NOT "
         f"Inception FID) of n = {n_used} EMA samples against {n_used} real digits.",
@@ -144,6 +196,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--report", nargs="+", metavar="LABEL")
+    parser.add_argument(
+        "--reference", type=Path, help="train stylegan2-ada-pytorch's code from here"
+    )
     parser.add_argument("--note", default="", help="a line saying what each label is")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument(
@@ -154,6 +209,10 @@ def main() -> None:
         report(args.report, not args.no_write, args.note)
     else:
         settings = {**SETTINGS, **json.loads(args.set)}
+        if args.reference:
+            reference_run(args.label, args.reference.resolve(), args.seeds,
+                          args.steps, args.n, settings)  # fmt: skip
+            return
         run(args.label, args.code.resolve(), args.seeds, args.steps, args.n, settings)
 
 
