@@ -152,36 +152,41 @@ def report(labels: list[str], write: bool, note: str) -> None:
     from gan_core.data.loading import load_data
     from gan_core.evaluation.fid import classifier_fid
 
-    rows, n_used, steps_used = [], None, None
+    real = load_data("builtin:mnist", image_size=32).images
+    pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
+    rows, n_used = [], None
     for label in labels:
-        fids, secs = [], []
+        fids, secs, steps, changes = [], [], None, {}
         for path in sorted((RUNS / label).glob("seed*.pt")):
             saved = torch.load(path, weights_only=True)
             images = saved["images"]
-            n_used, steps_used = len(images), saved["steps"]
+            n_used, steps = len(images), saved["steps"]
             settings = saved.get("settings", SETTINGS)
-            real = load_data("builtin:mnist", image_size=32).images
-            pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
+            changes = {
+                k: v
+                for k, v in settings.items()
+                if SETTINGS.get(k) != v and k != "code"
+            }
             fids.append(classifier_fid(real[pick[: len(images)]].float(), images))
             secs.append(saved["seconds"])
-        mean = statistics.fmean(fids)
-        rows.append((label, mean, min(fids), max(fids), fids, statistics.fmean(secs)))
+        rows.append((label, steps, changes, fids, statistics.fmean(secs)))
     lines = [
         f"Machine: {machine()}; code measured: {commit()} (wall times depend on "
         "what else ran: the figures are the FIDs).",
-        f"stylegan2 on builtin:mnist, settings {settings}, {steps_used} steps, "
-        f"{len(rows[0][4])} seeds; classifier-FID (NOT "
-        f"Inception FID) of n = {n_used} EMA samples against {n_used} real digits.",
+        f"stylegan2 on builtin:mnist, settings {SETTINGS} with each row's "
+        f"changes; classifier-FID (NOT Inception FID) of n = {n_used} EMA samples "
+        f"against {n_used} real digits; compare rows of one step count.",
         "",
         *([note, ""] if note else []),
-        "| code | classifier-FID mean (min-max) | per seed | wall s per run |",
-        "|---|---|---|---|",
+        "| code | changes | steps | classifier-FID mean (min-max) | per seed "
+        "| wall s per run |",
+        "|---|---|---|---|---|---|",
     ]
-    for label, mean, lo, hi, fids, sec in rows:
+    for label, steps, changes, fids, sec in rows:
         per = ", ".join(f"{f:.2f}" for f in fids)
-        lines.append(
-            f"| {label} | {mean:.2f} ({lo:.2f}-{hi:.2f}) | {per} | {sec:.0f} |"
-        )
+        spread = f"{statistics.fmean(fids):.2f} ({min(fids):.2f}-{max(fids):.2f})"
+        said = ", ".join(f"{k} {v}" for k, v in changes.items()) or "-"
+        lines.append(f"| {label} | {said} | {steps} | {spread} | {per} | {sec:.0f} |")
     text = "\n".join(lines)
     print(text)
     if write:
