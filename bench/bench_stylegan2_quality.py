@@ -162,11 +162,7 @@ def report(labels: list[str], write: bool, note: str) -> None:
             images = saved["images"]
             n_used, steps = len(images), saved["steps"]
             settings = saved.get("settings", SETTINGS)
-            changes = {
-                k: v
-                for k, v in settings.items()
-                if SETTINGS.get(k) != v and k != "code"
-            }
+            changes = {k: v for k, v in settings.items() if SETTINGS.get(k) != v}
             fids.append(classifier_fid(real[pick[: len(images)]].float(), images))
             secs.append(saved["seconds"])
         rows.append((label, steps, changes, fids, statistics.fmean(secs)))
