@@ -6,7 +6,9 @@ Trains the ``stylegan2`` family (the quick preset's widths) on builtin:mnist at
 seed. ``--report`` then scores every saved run with THIS checkout's
 classifier-FID (``--n`` generated against ``--n`` real digits; NOT Inception
 FID) so two code trees are compared by one metric, one n, one step count, and
-rewrites its section of bench/RESULTS.md.
+rewrites its section of bench/RESULTS.md. A label whose samples are gone (they
+live in a temporary folder) keeps the row an earlier report gave it, marked
+with a *, so one table can hold runs from more than one session.
 
     python bench/bench_stylegan2_quality.py --label old --code /tmp/old_tree
     python bench/bench_stylegan2_quality.py --label new
@@ -142,22 +144,53 @@ def reference_run(
         print(f"{label} seed {seed}: {steps} steps in {seconds:.0f} s", flush=True)
 
 
-def report(labels: list[str], write: bool, note: str) -> None:
-    """classifier-FID of every saved run, by this checkout's evaluation code."""
+EARLIER = " *"  # marks a row kept from an earlier report
+
+
+def earlier_rows(results: Path) -> dict[str, str]:
+    """The table rows of this script's section in ``results``, by label."""
+    start, end = f"<!-- {SECTION} -->", f"<!-- /{SECTION} -->"
+    text = results.read_text() if results.exists() else ""
+    if start not in text or end not in text:
+        return {}
+    section = text.split(start, 1)[1].split(end, 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0] not in ("code", "---"):
+            label = cells[0].removesuffix(EARLIER.strip()).strip()
+            rows[label] = "| " + " | ".join([label + EARLIER, *cells[1:]]) + " |"
+    return rows
+
+
+def saved_runs(label: str) -> list[Path]:
+    return sorted((RUNS / label).glob("seed*.pt"))
+
+
+def report(labels: list[str], write: bool, note: str, n: int) -> None:
+    """classifier-FID of every saved run, by this checkout's evaluation code;
+    labels without saved runs keep their earlier rows (SystemExit if none)."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
     import torch
-    from results_file import commit, machine, write_section
+    from results_file import RESULTS, commit, machine, write_section
 
     from gan_core.data.loading import load_data
     from gan_core.evaluation.fid import classifier_fid
 
     real = load_data("builtin:mnist", image_size=32).images
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
-    rows, n_used = [], None
+    kept = earlier_rows(RESULTS)
+    missing = [x for x in labels if x not in kept and not saved_runs(x)]
+    if missing:
+        raise SystemExit(f"no saved runs and no earlier row for: {missing}")
+    rows, n_used = [], n
     for label in labels:
+        if not saved_runs(label):
+            rows.append(kept[label])
+            continue
         fids, secs, steps, changes = [], [], None, {}
-        for path in sorted((RUNS / label).glob("seed*.pt")):
+        for path in saved_runs(label):
             saved = torch.load(path, weights_only=True)
             images = saved["images"]
             n_used, steps = len(images), saved["steps"]
@@ -165,7 +198,11 @@ def report(labels: list[str], write: bool, note: str) -> None:
             changes = {k: v for k, v in settings.items() if SETTINGS.get(k) != v}
             fids.append(classifier_fid(real[pick[: len(images)]].float(), images))
             secs.append(saved["seconds"])
-        rows.append((label, steps, changes, fids, statistics.fmean(secs)))
+        per = ", ".join(f"{f:.2f}" for f in fids)
+        spread = f"{statistics.fmean(fids):.2f} ({min(fids):.2f}-{max(fids):.2f})"
+        said = ", ".join(f"{k} {v}" for k, v in changes.items()) or "-"
+        sec = statistics.fmean(secs)
+        rows.append(f"| {label} | {said} | {steps} | {spread} | {per} | {sec:.0f} |")
     lines = [
         f"Machine: {machine()}; code measured: {commit()} (wall times depend on "
         "what else ran: the figures are the FIDs).",
@@ -178,11 +215,14 @@ def report(labels: list[str], write: bool, note: str) -> None:
         "| wall s per run |",
         "|---|---|---|---|---|---|",
     ]
-    for label, steps, changes, fids, sec in rows:
-        per = ", ".join(f"{f:.2f}" for f in fids)
-        spread = f"{statistics.fmean(fids):.2f} ({min(fids):.2f}-{max(fids):.2f})"
-        said = ", ".join(f"{k} {v}" for k, v in changes.items()) or "-"
-        lines.append(f"| {label} | {said} | {steps} | {spread} | {per} | {sec:.0f} |")
+    lines += rows
+    if any(row.startswith(f"| {x}{EARLIER} |") for x in labels for row in rows):
+        lines += [
+            "",
+            f"Rows marked {EARLIER.strip()} are kept from an earlier "
+            "report (their samples were not kept): another session, "
+            "possibly another machine and its classifier.",
+        ]
     text = "\n".join(lines)
     print(text)
     if write:
@@ -207,7 +247,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.report:
-        report(args.report, not args.no_write, args.note)
+        report(args.report, not args.no_write, args.note, args.n)
     else:
         settings = {**SETTINGS, **json.loads(args.set)}
         if args.reference:
