@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
+from ganweb.core.locks import lock_user
 from ganweb.core.text import without_nul
 from ganweb.datasets import ingest, selectors
 from ganweb.datasets.archives import Rejected, archive_type
@@ -206,6 +207,9 @@ def _budget_for(owner, limits: Limits, exclude_id: int | None = None) -> Budget:
 
 
 def _check_budget(owner, limits: Limits, stats: dict) -> None:
+    """Inside the transaction that stores the row: the owner's row is locked
+    first, so a second upload of theirs at once counts this one."""
+    lock_user(owner)
     budget = _budget_for(owner, limits)
     budget.check_bytes(stats["upload_bytes"])
     if stats.get("pixels") is not None:
@@ -412,6 +416,7 @@ def _reserve_pixels(dataset: Dataset, limits: Limits, pixels: int) -> Budget:
     """Hold the upload's pixels (from its headers) against both budgets before
     any is decoded, and record them so the owner's next upload counts them."""
     with transaction.atomic():
+        lock_user(dataset.owner)
         budget = _budget_for(dataset.owner, limits, exclude_id=dataset.pk)
         budget.check_pixels(pixels)
         dataset.stats = {**dataset.stats, "pixels": pixels}

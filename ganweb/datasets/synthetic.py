@@ -141,6 +141,8 @@ def synthetic_dataset_create(*, owner, job, request: SyntheticRequest) -> Datase
         # takes as long as the checkpoint is large.
         _link(source, staging / services.UPLOAD_DIR / CHECKPOINT_FILE)
         with transaction.atomic():
+            # Again where no other dataset of the owner can slip in.
+            services._check_budget(owner, limits, {"upload_bytes": 0, "pixels": pixels})
             dataset = Dataset.objects.create(
                 owner=owner,
                 name=services._clean_name(name),
@@ -152,6 +154,9 @@ def synthetic_dataset_create(*, owner, job, request: SyntheticRequest) -> Datase
             shutil.rmtree(folder, ignore_errors=True)  # a reused id's leftovers
             os.replace(staging, folder)
             transaction.on_commit(lambda: services.enqueue_processing(dataset.pk))
+    except Rejected as exc:
+        services._remove(staging, folder)
+        raise services.DatasetRejected(str(exc)) from exc
     except BaseException:
         services._remove(staging, folder)
         raise

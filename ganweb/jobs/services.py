@@ -248,14 +248,12 @@ def job_create(
 
 def _check_active_jobs(owner) -> None:
     """Refuse a user's job past GAN_USER_MAX_ACTIVE_JOBS queued or running.
-    The user's row is locked first (PostgreSQL; SQLite's immediate transactions
-    already serialize writers) so two submissions at once cannot both pass."""
-    from django.contrib.auth import get_user_model
-
+    The user's row is locked first so two submissions at once cannot both
+    pass (ganweb.core.locks)."""
     from ganweb.core.limits import active_work_check
+    from ganweb.core.locks import lock_user
 
-    users = get_user_model().objects.select_for_update().filter(pk=owner.pk)
-    list(users.values_list("pk", flat=True))  # evaluated: the lock is taken
+    lock_user(owner)
     active = Job.objects.filter(owner=owner, state__in=ACTIVE_STATES).count()
     active_work_check(kind="jobs", active=active)
 

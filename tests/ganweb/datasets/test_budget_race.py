@@ -1,0 +1,85 @@
+"""Two uploads of one user at once cannot both pass the storage budget.
+
+Each upload fits the user's budget alone, not both together. The first is held
+inside its transaction, just after its budget check, until the second has
+passed its own check too, or HOLD_S have gone by. Without a lock on the
+owner's row, PostgreSQL lets the second read the budget while the first row
+is uncommitted: both pass and both are stored. With it, the second waits for
+the first to commit, reads its row and is refused. On SQLite the second waits
+at BEGIN IMMEDIATE instead. On the real database, with real threads.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.files import File
+from django.db import connection
+
+from ganweb.datasets import services
+from ganweb.datasets.models import Dataset
+from tests.ganweb.datasets.dataset_builders import flat_members, make_zip
+
+WAIT_S = 120  # for a busy machine
+HOLD_S = 5  # the first upload waits this long for the second to pass (it must not)
+
+
+@pytest.fixture
+def first_check_held(monkeypatch):
+    """The first budget check to return waits for the next one to return."""
+    first_done, second_done = threading.Event(), threading.Event()
+    real = services._check_budget
+
+    def held(*args, **kwargs):
+        real(*args, **kwargs)
+        if not first_done.is_set():
+            first_done.set()
+            second_done.wait(HOLD_S)
+        else:
+            second_done.set()
+
+    monkeypatch.setattr(services, "_check_budget", held)
+    return first_done, second_done
+
+
+def upload_in_thread(owner, archive, name: str, outcomes: dict) -> threading.Thread:
+    def upload():
+        try:
+            with open(archive, "rb") as fh:
+                outcomes[name] = services.dataset_ingest(
+                    owner=owner, name=name, archive=File(fh, name=f"{name}.zip")
+                )
+        except BaseException as exc:  # reported by the test
+            outcomes[name] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=upload, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_at_once_cannot_both_pass_the_users_budget(
+    alice, media, settings, first_check_held
+):
+    first_done, second_done = first_check_held
+    archives = [
+        make_zip(media / f"{name}.zip", flat_members(5, prefix=name))
+        for name in ("one", "two")
+    ]
+    size = max(a.stat().st_size for a in archives)
+    settings.GAN_DATASET_MAX_USER_BYTES = size * 3 // 2  # one fits, two do not
+    outcomes: dict = {}
+    first = upload_in_thread(alice, archives[0], "one", outcomes)
+    assert first_done.wait(WAIT_S), outcomes.get("one")
+    second = upload_in_thread(alice, archives[1], "two", outcomes)
+    first.join(WAIT_S)
+    second.join(WAIT_S)
+    assert not second_done.is_set(), "the second upload passed its budget check"
+    assert isinstance(outcomes["one"], Dataset), outcomes["one"]
+    refused = outcomes["two"]
+    assert isinstance(refused, services.DatasetRejected), refused
+    assert "too much stored for your account" in str(refused)
+    assert list(Dataset.objects.values_list("name", flat=True)) == ["one"]
