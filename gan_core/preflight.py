@@ -42,6 +42,14 @@ class DataShape:
     count: int  # images (or points) in the dataset
     channels: int = 3
     num_classes: int = 0
+    # "float32": held decoded in RAM (the built-in datasets); "uint8": read
+    # from its training cache (an upload), one byte per value, in RAM up to
+    # the data RAM budget and streamed from the file beyond it.
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.dtype not in ("float32", "uint8"):
+            raise ValueError(f"dtype must be float32 or uint8, got {self.dtype!r}")
 
 
 @dataclass(frozen=True)
@@ -59,11 +67,22 @@ class Estimate:
 
 
 def data_bytes(shape: DataShape, image_size: int) -> int:
-    """Memory the decoded dataset takes (the trainer caches it as float32)."""
+    """Memory the dataset takes in RAM during training.
+
+    A cached (uint8) dataset past the data RAM budget is streamed: the budget
+    (gan_core.data.loading.data_ram_bytes, read where this runs) is its cost.
+    """
     if shape.kind == "points":
         return shape.count * 2 * 4
-    per_image = shape.channels * image_size * image_size * 4
-    return shape.count * per_image * (2 if shape.kind in ("domains", "pairs") else 1)
+    value_bytes = 1 if shape.dtype == "uint8" else 4
+    per_image = shape.channels * image_size * image_size * value_bytes
+    pairs = 2 if shape.kind in ("domains", "pairs") else 1
+    held = shape.count * per_image * pairs
+    if shape.dtype == "uint8":
+        from gan_core.data.loading import data_ram_bytes
+
+        held = min(held, data_ram_bytes())
+    return held
 
 
 def synthetic_data(shape: DataShape, image_size: int, count: int):
@@ -76,7 +95,10 @@ def synthetic_data(shape: DataShape, image_size: int, count: int):
     if shape.kind == "points":
         return PointData(torch.randn(count, 2, generator=gen))
     size = (count, shape.channels, image_size, image_size)
-    images = torch.rand(size, generator=gen) * 2 - 1
+    if shape.dtype == "uint8":  # as a training cache gives them
+        images = torch.randint(0, 256, size, generator=gen, dtype=torch.uint8)
+    else:
+        images = torch.rand(size, generator=gen) * 2 - 1
     if shape.kind == "domains":
         return DomainData(images, images.flip(0))
     if shape.kind == "pairs":

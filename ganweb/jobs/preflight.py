@@ -38,11 +38,13 @@ def data_shape(source) -> dict:
         info = describe_builtin(source.data_ref[len(BUILTIN_PREFIX) :])
         kind, count = info["kind"], info["count"]
         channels, classes = info["channels"] or 3, len(info["classes"])
+        dtype = "float32"
     else:
         dataset = source.dataset
         kind, count = dataset.kind, dataset.image_count
         seen = (dataset.stats or {}).get("channels") or {"3": 1}
         channels, classes = max(int(c) for c in seen), len(dataset.classes or {})
+        dtype = "uint8"  # trained from its uint8 training cache
     if kind == "classes":
         kind = "images"
     return {
@@ -50,6 +52,7 @@ def data_shape(source) -> dict:
         "count": int(count),
         "channels": int(channels),
         "num_classes": classes if kind == "images" else 0,
+        "dtype": dtype,
     }
 
 

@@ -109,3 +109,35 @@ def test_a_run_that_would_not_fit_gets_the_largest_batch_that_does():
     expected = (0.9 * free - base) // per_image
     assert big.suggested_batch_size == pytest.approx(expected, abs=1)
     assert base + per_image * big.suggested_batch_size <= 0.9 * free
+
+
+def test_an_uploaded_dataset_counts_one_byte_per_value_up_to_the_ram_budget(
+    monkeypatch,
+):
+    """Uploads train from their uint8 training cache, in RAM up to the data RAM
+    budget and streamed beyond it; built-in datasets are held as float32. One
+    real probe per estimate, on data of each kind."""
+    config = {"image_size": 16, "batch_size": 8, "g_channels": 8, "d_channels": 8}
+    count = 400_000  # 1.2 GB as float32, 307 MB as uint8
+    value_count = count * 3 * 16 * 16
+    monkeypatch.setenv("GAN_DATA_RAM_BYTES", str(1 << 30))
+    held = estimate("dcgan", config, DataShape("images", count), "cpu")
+    cached = estimate("dcgan", config, DataShape("images", count, dtype="uint8"), "cpu")
+    # The probes' own peaks differ by a few MB from run to run.
+    saved = held.peak_bytes - cached.peak_bytes
+    assert saved == pytest.approx(3 * value_count, rel=0.1), (held, cached)
+
+    monkeypatch.setenv("GAN_DATA_RAM_BYTES", str(32 << 20))  # the rest streams
+    streamed = estimate(
+        "dcgan", config, DataShape("images", count, dtype="uint8"), "cpu"
+    )
+    saved = cached.peak_bytes - streamed.peak_bytes
+    assert saved == pytest.approx(value_count - (32 << 20), rel=0.1), (
+        cached,
+        streamed,
+    )
+
+
+def test_a_data_shape_of_unknown_dtype_is_refused():
+    with pytest.raises(ValueError, match="dtype must be float32 or uint8"):
+        DataShape("images", 10, dtype="float16")
