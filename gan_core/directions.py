@@ -45,6 +45,9 @@ FEATURE_SAMPLES = 4_000
 MAX_ALPHA = 10.0  # in standard deviations along the component
 CHUNK = 1_000  # samples per forward pass while collecting
 CACHE_DIR = "directions"  # beside the checkpoint: never matched as step_*.pt
+# Files kept in one CACHE_DIR, newest first: a trainer rewriting latest.pt makes
+# a new digest every checkpoint, so each visit of a live job would add one.
+MAX_CACHED = 32
 FORMAT = 1
 
 
@@ -262,8 +265,10 @@ def checkpoint_digest(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     with _digest_lock:
-        _digests[key] = digest.hexdigest()
-    return _digests[key]
+        if len(_digests) >= 256:  # every rewrite of latest.pt is a new key
+            _digests.clear()
+        _digests[key] = value = digest.hexdigest()
+    return value
 
 
 def cache_path(checkpoint: Path, variant: str = "ema", n: int = DEFAULT_SAMPLES,
@@ -296,9 +301,25 @@ def directions_for(
     dirs = compute_directions(handle, max(k, DEFAULT_K), n, seed)
     try:
         dirs.save(path)
+        prune_cache(path.parent, keep=path)
     except OSError:
         pass
     return dirs.first(k), False
+
+
+def prune_cache(folder: Path, keep: Path) -> None:
+    """Delete all but the MAX_CACHED newest cache files of ``folder``, never
+    ``keep`` (the one just written). Another process may prune at once."""
+    files = []
+    for file in Path(folder).glob("*.pt"):
+        try:
+            files.append((file.stat().st_mtime_ns, file))
+        except FileNotFoundError:
+            continue
+    files.sort(reverse=True)
+    for _, file in files[MAX_CACHED:]:
+        if file != keep:
+            file.unlink(missing_ok=True)
 
 
 # -- editing --------------------------------------------------------------------

@@ -3,6 +3,7 @@ trained two steps on the built-in shapes."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -180,6 +181,30 @@ def test_directions_are_cached_beside_the_checkpoint_by_its_digest(
         checkpoint, load_generator(checkpoint), k=4, n=SAMPLES
     )
     assert not cached and other.space == "z"
+
+
+def test_the_cache_keeps_only_the_newest_files(checkpoints, tmp_path, monkeypatch):
+    """A trainer rewriting latest.pt gives every visit a new digest: the folder
+    must not grow with them."""
+    monkeypatch.setattr(D, "MAX_CACHED", 3)
+    folder = tmp_path / D.CACHE_DIR
+    folder.mkdir()
+    old = []
+    for age in range(5):  # older files, oldest last
+        file = folder / f"{age:024d}-ema-n{SAMPLES}-s0.pt"
+        file.write_bytes(b"stale")
+        stamp = 1_000_000_000 - age * 100
+        os.utime(file, (stamp, stamp))
+        old.append(file)
+    checkpoint = tmp_path / "latest.pt"
+    shutil.copyfile(checkpoints["stylegan2"], checkpoint)
+    handle = load_generator(checkpoint)
+    _, cached = D.directions_for(checkpoint, handle, k=4, n=SAMPLES)
+    assert not cached
+    written = D.cache_path(checkpoint, n=SAMPLES)
+    assert sorted(folder.glob("*.pt")) == sorted([written, old[0], old[1]])
+    _, cached = D.directions_for(checkpoint, handle, k=4, n=SAMPLES)
+    assert cached  # the file just written survives its own pruning
 
 
 def _cli(argv, capsys):
