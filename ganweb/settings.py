@@ -237,6 +237,9 @@ GAN_IMPORT_TIMEOUT = float(os.environ.get("GAN_IMPORT_TIMEOUT", 120))
 # How long the web waits for a light worker to find a model's latent directions.
 GAN_DIRECTIONS_TIMEOUT = float(os.environ.get("GAN_DIRECTIONS_TIMEOUT", 120))
 GAN_LIGHT_TASK_TIME_LIMIT = float(os.environ.get("GAN_LIGHT_TASK_TIME_LIMIT", 600))
+# The augmentation value's classifiers: training steps each, and seeds.
+GAN_AUGMENTATION_STEPS = int(os.environ.get("GAN_AUGMENTATION_STEPS", 400))
+GAN_AUGMENTATION_SEEDS = int(os.environ.get("GAN_AUGMENTATION_SEEDS", 1))
 GAN_HARD_LIMIT_GRACE = 10.0
 GAN_TASK_TIME_LIMITS = {
     # What the web waits for, no more: past it nobody reads the answer.

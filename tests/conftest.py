@@ -126,6 +126,8 @@ def live_stack(django_db_setup, django_db_blocker, media_root, tmp_path_factory)
         # two cores that would hold up the tests that follow); the cache tests
         # run that path themselves (tests/ganweb/datasets/test_training_cache).
         GAN_DATA_CACHE_AHEAD="0",
+        # The augmentation value's classifiers: the flow, not a score.
+        GAN_AUGMENTATION_STEPS="20",
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="ganweb.settings",
     )
