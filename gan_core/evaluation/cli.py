@@ -316,7 +316,7 @@ def _image_report(
     if stacked:
         out["stacked_mnist"] = _stacked(fake)
     if inception_weights is not None:
-        out["inception"] = _inception(real, fake, inception_weights)
+        out["inception"] = _inception(real, fake, inception_weights, handle.device)
     if quality is not None and real is not None:
         out["quality"] = _quality(handle, real, builtin, fake, labels, seed, quality)
     if not out:
@@ -339,6 +339,7 @@ def _quality(handle, real, builtin, fake, labels, seed: int, options: dict) -> d
             asked=labels,
             class_names=tuple(handle.class_names or ()),
             seed=seed,
+            device=handle.device,
             **options,
         )
     except ValueError as exc:  # non-finite features, too few images
@@ -388,13 +389,14 @@ def _stacked(fake) -> dict:
     return stacked_mnist_modes(fake).to_dict()
 
 
-def _inception(real, fake, weights: str) -> dict:
+def _inception(real, fake, weights: str, device) -> dict:
     from gan_core.evaluation.fid import InceptionUnavailable, inception_scores
 
     if real is None:
         raise EvaluationError("Inception FID needs the real images: pass --data")
     try:
-        return inception_scores(_real_subset(real, len(fake), 0), fake, weights)
+        subset = _real_subset(real, len(fake), 0)
+        return inception_scores(subset, fake, weights, device=device)
     except (InceptionUnavailable, ValueError) as exc:
         raise EvaluationError(str(exc)) from None
 

@@ -84,13 +84,15 @@ def dataset_space(real: ImageData) -> Space:
     )
 
 
-def inception_space(weights: str, sha256: str) -> Space:
+def inception_space(weights: str, sha256: str, device="cpu") -> Space:
+    """Inception-v3 on ``device`` (the generator's: a GPU worker's Inception
+    runs on its GPU); its features come back to the CPU as float64."""
     from gan_core.evaluation.fid import INCEPTION_FEATURES, inception_extractor
 
     return Space(
         "inception-v3-pool3",
         INCEPTION_FEATURES,
-        inception_extractor(weights, "cpu", sha256),
+        inception_extractor(weights, device, sha256),
     )
 
 
@@ -122,6 +124,7 @@ def quality_figures(
     digit_classifier: bool = True,
     kid_subset_size: int | None = None,
     seed: int = 0,
+    device="cpu",
 ) -> dict:
     """{"figures": [...], "notes": [...]} for generated images ``fake``
     [N, C, H, W] in [-1, 1] against ``real``.
@@ -129,7 +132,8 @@ def quality_figures(
     ``asked``: the class index each sample was drawn for (into ``class_names``)
     for conditional models. ``digit_classifier``: False keeps the digit
     classifier out (a server that has not trained it). ``kid_subset_size``:
-    KID's subset size (None: the standard 1,000). A figure that cannot be
+    KID's subset size (None: the standard 1,000). ``device``: where Inception
+    runs (the other feature nets are small and stay on the CPU). A figure that cannot be
     made becomes a one-line note; the others are still made. ``inception``
     says whether Inception figures were measured and, if not, why (a note
     for the page, not for each figure).
@@ -146,7 +150,7 @@ def quality_figures(
     inception, status = None, {"configured": bool(inception_weights)}
     if inception_weights:
         try:
-            inception = inception_space(inception_weights, sha)
+            inception = inception_space(inception_weights, sha, device)
         except Exception as exc:  # noqa: BLE001 - missing file, wrong digest
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             status["reason"] = reason or "the Inception weights could not be used"

@@ -10,6 +10,7 @@ for the standard one. Inception at 299 px is slow on a CPU: a few images.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 import torch
@@ -111,3 +112,22 @@ def test_quality_figures_give_inception_fid_and_kid_in_their_own_column(weights)
     # KID's subsets hold 1,000 by default: with n=6 it is left out, said so.
     assert "inception_kid" not in by_metric
     assert any("no Inception KID at n=6" in note for note in report["notes"])
+
+
+def test_inception_runs_on_the_device_asked_for(weights):
+    """A GPU worker's Inception goes to its GPU: asked for CUDA, a machine
+    without one says why in the note, one with one measures there."""
+    path, sha = weights
+    real = ImageData(images=images(6, seed=3))
+    options = {"inception_weights": path, "inception_sha256": sha}
+    # builtin digits: the other figures in the digit classifier's space, which
+    # six 8x8 images can have (a dataset's own net could not be trained).
+    report = quality_figures(
+        real, real.images, builtin="digits", device="cuda", **options
+    )
+    if torch.cuda.is_available():
+        assert report["inception"] == {"configured": True, "measured": True}
+    else:
+        reason = report["inception"]["reason"]
+        assert re.search("CUDA|NVIDIA", reason), reason
+        assert "inception_fid" not in {f["metric"] for f in report["figures"]}
