@@ -69,6 +69,12 @@ def test_compose_file_has_every_service_with_its_environment():
     assert gpu["capabilities"] == ["gpu"] and gpu["count"] == 1
     assert "-Q training" in worker["command"] and "-c 1" in worker["command"]
     assert services["worker"]["environment"]["GAN_WORKER_DEVICE"] == "cuda:0"
+    multi = services["multi-gpu-worker"]
+    assert multi["profiles"] == ["multi-gpu"]  # not started by a plain `up`
+    assert multi["environment"]["GAN_WORKER_DEVICES"] == "all"
+    gpus = multi["deploy"]["resources"]["reservations"]["devices"][0]
+    assert gpus["count"] == "all" and gpus["capabilities"] == ["gpu"]
+    assert "-Q training" in multi["command"] and "-c 1" in multi["command"]
     assert "media" in compose["volumes"]
 
 

@@ -2,7 +2,9 @@
 
 ``GAN_WORKER_DEVICES=cuda:0,cuda:1`` gives a training worker several devices
 (a job may then train on up to that many at once, one rank per device);
-without it the worker owns the one ``GAN_WORKER_DEVICE`` names, as before.
+``GAN_WORKER_DEVICES=all`` gives it every GPU the process sees (a container
+that was handed all of a machine's GPUs). Without it the worker owns the one
+``GAN_WORKER_DEVICE`` names, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ def worker_devices() -> tuple[str, ...]:
     listed = [d for d in listed if d]
     if not listed:
         return (worker_device(),)
+    if listed == ["all"]:
+        return _every_gpu()
     from gan_core.devices import resolve_device
 
     devices = tuple(str(resolve_device(name)) for name in listed)
@@ -32,6 +36,18 @@ def worker_devices() -> tuple[str, ...]:
     if len(set(cuda)) != len(cuda):
         raise WorkerDevicesError("GAN_WORKER_DEVICES names a GPU twice")
     return devices
+
+
+def _every_gpu() -> tuple[str, ...]:
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise WorkerDevicesError(
+            "GAN_WORKER_DEVICES=all found no CUDA device in this process "
+            "(is the container given the GPUs?)"
+        )
+    return tuple(f"cuda:{index}" for index in range(count))
 
 
 @functools.cache

@@ -8,6 +8,7 @@ import re
 
 import pytest
 import redis
+import torch
 from django.conf import settings
 from django.core.cache import cache
 
@@ -38,6 +39,13 @@ def test_worker_devices_come_from_gan_worker_devices(monkeypatch):
         monkeypatch.setenv("GAN_WORKER_DEVICES", " cpu, cpu ")
         assert fresh() == ("cpu", "cpu")
         assert device.worker_device() == "cpu"
+        monkeypatch.setenv("GAN_WORKER_DEVICES", "all")  # every GPU it sees
+        if torch.cuda.is_available():
+            count = torch.cuda.device_count()
+            assert fresh() == tuple(f"cuda:{i}" for i in range(count))
+        else:
+            with pytest.raises(device.WorkerDevicesError, match="found no CUDA"):
+                fresh()
         monkeypatch.delenv("GAN_WORKER_DEVICES")
         monkeypatch.setenv("GAN_WORKER_DEVICE", "cpu")
         assert fresh() == ("cpu",)  # one device, as before
