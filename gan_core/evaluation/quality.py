@@ -133,10 +133,10 @@ def quality_figures(
     for conditional models. ``digit_classifier``: False keeps the digit
     classifier out (a server that has not trained it). ``kid_subset_size``:
     KID's subset size (None: the standard 1,000). ``device``: where Inception
-    runs (the other feature nets are small and stay on the CPU). A figure that cannot be
-    made becomes a one-line note; the others are still made. ``inception``
-    says whether Inception figures were measured and, if not, why (a note
-    for the page, not for each figure).
+    runs (the other feature nets are small and stay on the CPU). A figure
+    that cannot be made becomes a one-line note; the others are still made.
+    ``inception`` says whether Inception figures were measured and, if not,
+    why (a note for the page, not for each figure).
     """
     from gan_core.evaluation.inception_weights import STANDARD_SHA256
     from gan_core.evaluation.precision_recall import precision_recall
