@@ -14,12 +14,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.core.files import File
-from django.db import connection
 
 from ganweb.datasets import services
 from ganweb.datasets.models import Dataset
 from tests.ganweb.datasets.dataset_builders import flat_members, make_zip
+from tests.ganweb.datasets.upload_threads import upload_in_thread
 
 WAIT_S = 120  # for a busy machine
 HOLD_S = 5  # the first upload waits this long for the second to pass (it must not)
@@ -43,23 +42,6 @@ def first_check_held(monkeypatch):
     return first_done, second_done
 
 
-def upload_in_thread(owner, archive, name: str, outcomes: dict) -> threading.Thread:
-    def upload():
-        try:
-            with open(archive, "rb") as fh:
-                outcomes[name] = services.dataset_ingest(
-                    owner=owner, name=name, archive=File(fh, name=f"{name}.zip")
-                )
-        except BaseException as exc:  # reported by the test
-            outcomes[name] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=upload, daemon=True)
-    thread.start()
-    return thread
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_uploads_at_once_cannot_both_pass_the_users_budget(
     alice, media, settings, first_check_held
@@ -71,15 +53,15 @@ def test_two_uploads_at_once_cannot_both_pass_the_users_budget(
     ]
     size = max(a.stat().st_size for a in archives)
     settings.GAN_DATASET_MAX_USER_BYTES = size * 3 // 2  # one fits, two do not
-    outcomes: dict = {}
-    first = upload_in_thread(alice, archives[0], "one", outcomes)
-    assert first_done.wait(WAIT_S), outcomes.get("one")
-    second = upload_in_thread(alice, archives[1], "two", outcomes)
+    one, two = {}, {}
+    first = upload_in_thread(alice, archives[0], "one", one)
+    assert first_done.wait(WAIT_S), one
+    second = upload_in_thread(alice, archives[1], "two", two)
     first.join(WAIT_S)
     second.join(WAIT_S)
     assert not second_done.is_set(), "the second upload passed its budget check"
-    assert isinstance(outcomes["one"], Dataset), outcomes["one"]
-    refused = outcomes["two"]
-    assert isinstance(refused, services.DatasetRejected), refused
+    assert "dataset" in one, one
+    refused = two.get("error")
+    assert isinstance(refused, services.DatasetRejected), two
     assert "too much stored for your account" in str(refused)
     assert list(Dataset.objects.values_list("name", flat=True)) == ["one"]

@@ -15,11 +15,11 @@ import threading
 
 import pytest
 from django.core.files import File
-from django.db import connection
 
 from ganweb.datasets import ingest, services
 from ganweb.datasets.models import Dataset, DatasetState
 from tests.ganweb.datasets.dataset_builders import flat_members, make_zip
+from tests.ganweb.datasets.upload_threads import upload_in_thread
 
 WAIT_S = 120  # for a busy machine; a held lock fails the writes after 30 s
 
@@ -39,23 +39,6 @@ def inspection_held(monkeypatch):
     monkeypatch.setattr(ingest, "inspect_archive", held)
     yield started, release
     release.set()
-
-
-def upload_in_thread(owner, archive, outcome: dict) -> threading.Thread:
-    def upload():
-        try:
-            with open(archive, "rb") as fh:
-                outcome["dataset"] = services.dataset_ingest(
-                    owner=owner, name="slow", archive=File(fh, name="up.zip")
-                )
-        except BaseException as exc:  # reported by the test
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=upload, daemon=True)
-    thread.start()
-    return thread
 
 
 @pytest.mark.django_db(transaction=True)
@@ -79,7 +62,7 @@ def test_other_writes_go_through_while_an_upload_is_inspected(
     started, release = inspection_held
     outcome: dict = {}
     archive = make_zip(media / "up.zip", flat_members(5))
-    thread = upload_in_thread(alice, archive, outcome)
+    thread = upload_in_thread(alice, archive, "slow", outcome)
     try:
         assert started.wait(WAIT_S), outcome.get("error")
         gallery_create(owner=bob, title="made meanwhile")
