@@ -59,7 +59,9 @@ SETTINGS = {
 }
 
 
-def run(label: str, code: Path, seeds: int, steps: int, n: int, settings: dict) -> None:
+def run(
+    label: str, code: Path, seeds: range, steps: int, n: int, settings: dict
+) -> None:
     """Train one model per seed with the gan_core under ``code``; save samples."""
     sys.path.insert(0, str(code))
     import torch
@@ -71,7 +73,7 @@ def run(label: str, code: Path, seeds: int, steps: int, n: int, settings: dict) 
     torch.set_num_threads(1)
     out = RUNS / label
     out.mkdir(parents=True, exist_ok=True)
-    for seed in range(seeds):
+    for seed in seeds:
         config = config_from_dict(
             "stylegan2", {**settings, "steps": steps, "seed": seed}
         )
@@ -102,7 +104,7 @@ def run(label: str, code: Path, seeds: int, steps: int, n: int, settings: dict) 
 
 
 def reference_run(
-    label: str, ref_dir: Path, seeds: int, steps: int, n: int, settings: dict
+    label: str, ref_dir: Path, seeds: range, steps: int, n: int, settings: dict
 ) -> None:
     """Train the reference's networks and loss per seed; save samples as run."""
     sys.path.insert(0, str(ROOT))
@@ -117,7 +119,7 @@ def reference_run(
     real_all = load_data("builtin:mnist", image_size=size).images.float()
     out = RUNS / label
     out.mkdir(parents=True, exist_ok=True)
-    for seed in range(seeds):
+    for seed in seeds:
         ref = Reference(size, ref_dir, settings, real_all.shape[1], seed)
         order = torch.Generator().manual_seed(seed)
         feed = torch.empty(0, dtype=torch.long)
@@ -234,6 +236,9 @@ def main() -> None:
     parser.add_argument("--label", default="new")
     parser.add_argument("--code", type=Path, default=ROOT)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from here (parallel runs)"
+    )
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--report", nargs="+", metavar="LABEL")
@@ -250,11 +255,12 @@ def main() -> None:
         report(args.report, not args.no_write, args.note, args.n)
     else:
         settings = {**SETTINGS, **json.loads(args.set)}
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
         if args.reference:
-            reference_run(args.label, args.reference.resolve(), args.seeds,
+            reference_run(args.label, args.reference.resolve(), seeds,
                           args.steps, args.n, settings)  # fmt: skip
             return
-        run(args.label, args.code.resolve(), args.seeds, args.steps, args.n, settings)
+        run(args.label, args.code.resolve(), seeds, args.steps, args.n, settings)
 
 
 if __name__ == "__main__":
