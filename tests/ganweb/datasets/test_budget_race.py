@@ -1,6 +1,9 @@
-"""Two uploads of one user at once cannot both pass the storage budget.
+"""Two uploads of one user at once cannot both pass the user's budget.
 
-Each upload fits the user's budget alone, not both together. The first is held
+Each upload fits the user's pixel budget alone, not both together (pixels,
+not bytes: a live worker of the session may process the first dataset
+meanwhile, and a processed dataset counts its stored bytes, not its upload's;
+its pixels stay). The first is held
 inside its transaction, just after its budget check, until the second has
 passed its own check too, or HOLD_S have gone by. Without a lock on the
 owner's row, PostgreSQL lets the second read the budget while the first row
@@ -21,6 +24,7 @@ from tests.ganweb.datasets.dataset_builders import flat_members, make_zip
 from tests.ganweb.datasets.upload_threads import upload_in_thread
 
 WAIT_S = 120  # for a busy machine
+IMAGES = 5
 HOLD_S = 5  # the first upload waits this long for the second to pass (it must not)
 
 
@@ -48,11 +52,11 @@ def test_two_uploads_at_once_cannot_both_pass_the_users_budget(
 ):
     first_done, second_done = first_check_held
     archives = [
-        make_zip(media / f"{name}.zip", flat_members(5, prefix=name))
+        make_zip(media / f"{name}.zip", flat_members(IMAGES, prefix=name))
         for name in ("one", "two")
     ]
-    size = max(a.stat().st_size for a in archives)
-    settings.GAN_DATASET_MAX_USER_BYTES = size * 3 // 2  # one fits, two do not
+    pixels = IMAGES * 8 * 8  # flat_members' images are 8 x 8
+    settings.GAN_DATASET_MAX_USER_PIXELS = pixels * 3 // 2  # one fits, not two
     one, two = {}, {}
     first = upload_in_thread(alice, archives[0], "one", one)
     assert first_done.wait(WAIT_S), one
@@ -63,5 +67,5 @@ def test_two_uploads_at_once_cannot_both_pass_the_users_budget(
     assert "dataset" in one, one
     refused = two.get("error")
     assert isinstance(refused, services.DatasetRejected), two
-    assert "too much stored for your account" in str(refused)
+    assert "too many pixels for your account" in str(refused)
     assert list(Dataset.objects.values_list("name", flat=True)) == ["one"]
