@@ -1,10 +1,11 @@
 """Two uploads of one user at once cannot both pass the user's budget.
 
-Each upload fits the user's pixel budget alone, not both together (pixels,
-not bytes: a live worker of the session may process the first dataset
-meanwhile, and a processed dataset counts its stored bytes, not its upload's;
-its pixels stay). The first is held
-inside its transaction, just after its budget check, until the second has
+Each upload fits the user's pixel budget alone, not both together. Nothing
+is queued for processing: once the session's live stack runs, its light
+worker would take the first dataset, fail to find its files (they are under
+this test's media folder, not the stack's) and mark it failed, and a failed
+dataset counts nothing, so the second would pass for that reason, not the
+race's. The first is held inside its transaction, just after its budget check, until the second has
 passed its own check too, or HOLD_S have gone by. Without a lock on the
 owner's row, PostgreSQL lets the second read the budget while the first row
 is uncommitted: both pass and both are stored. With it, the second waits for
@@ -46,9 +47,17 @@ def first_check_held(monkeypatch):
     return first_done, second_done
 
 
+@pytest.fixture
+def queued(monkeypatch):
+    """The ids the uploads queue for processing, kept here instead."""
+    ids = []
+    monkeypatch.setattr(services, "enqueue_processing", ids.append)
+    return ids
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_uploads_at_once_cannot_both_pass_the_users_budget(
-    alice, media, settings, first_check_held
+    alice, media, settings, first_check_held, queued
 ):
     first_done, second_done = first_check_held
     archives = [
@@ -69,3 +78,4 @@ def test_two_uploads_at_once_cannot_both_pass_the_users_budget(
     assert isinstance(refused, services.DatasetRejected), two
     assert "too many pixels for your account" in str(refused)
     assert list(Dataset.objects.values_list("name", flat=True)) == ["one"]
+    assert queued == [one["dataset"].pk]
