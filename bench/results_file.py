@@ -39,6 +39,10 @@ def machine() -> str:
 
 
 def commit() -> str:
+    """HEAD's short hash; GAN_BENCH_COMMIT names it where the tree has no .git
+    (a copy sent to a GPU machine)."""
+    if os.environ.get("GAN_BENCH_COMMIT"):
+        return os.environ["GAN_BENCH_COMMIT"]
     try:
         return subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
