@@ -1,16 +1,17 @@
 """Two uploads of one user at once cannot both pass the user's budget.
 
-Each upload fits the user's pixel budget alone, not both together. Nothing
-is queued for processing: once the session's live stack runs, its light
-worker would take the first dataset, fail to find its files (they are under
-this test's media folder, not the stack's) and mark it failed, and a failed
+Each upload fits the user's pixel budget alone, not both together. Nothing is
+queued for processing: once the session's live stack runs, its light worker
+would take the first dataset, fail to find its files (they are under this
+test's media folder, not the stack's) and mark it failed, and a failed
 dataset counts nothing, so the second would pass for that reason, not the
-race's. The first is held inside its transaction, just after its budget check, until the second has
-passed its own check too, or HOLD_S have gone by. Without a lock on the
-owner's row, PostgreSQL lets the second read the budget while the first row
-is uncommitted: both pass and both are stored. With it, the second waits for
-the first to commit, reads its row and is refused. On SQLite the second waits
-at BEGIN IMMEDIATE instead. On the real database, with real threads.
+race's. The first is held inside its transaction, just after its budget
+check, until the second has passed its own check too, or HOLD_S have gone by.
+Without a lock on the owner's row, PostgreSQL lets the second read the budget
+while the first row is uncommitted: both pass and both are stored. With it,
+the second waits for the first to commit, reads its row and is refused. On
+SQLite the second waits at BEGIN IMMEDIATE instead. On the real database,
+with real threads.
 """
 
 from __future__ import annotations
