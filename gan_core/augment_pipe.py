@@ -21,8 +21,9 @@ upsampling with the orthogonal 12-tap 'sym6' wavelet low-pass filter, bilinear
 sampling, then 2x downsampling with the same filter, as the paper's
 stylegan2-ada-pytorch does (so blits land exactly on pixels and reflections
 are exact). The colour operations are composed into one 4x4 matrix on (R, G, B,
-1). Everything is differentiable with respect to the images, so the pipeline
-can sit in G's pass and under R1.
+1). Everything is differentiable with respect to the images, twice on every
+device (gan_core.grid_sample), so the pipeline can sit in G's pass and under
+R1.
 
 Left out: the paper's image-space filtering and corruptions (noise, cutout),
 which are not part of 'bgc'. Single-channel images get the colour matrix
@@ -38,6 +39,7 @@ import torch
 from torch.nn import functional as F
 
 from gan_core import distributed
+from gan_core.grid_sample import grid_sample_bilinear
 
 # Daubechies' symlet 6 low-pass filter (orthogonal: resampling up then down is
 # the identity), normalized to unit sum as a 1D FIR filter.
@@ -320,9 +322,7 @@ class AugmentPipe:
             @ _scale(const(out_w / 2), const(out_h / 2))
         )
         grid = F.affine_grid(g[:, :2, :], [n, c, out_h, out_w], align_corners=False)
-        x = F.grid_sample(
-            x, grid, mode="bilinear", padding_mode="zeros", align_corners=False
-        )
+        x = grid_sample_bilinear(x, grid)  # R1 differentiates it twice
         # Downsample with the same filter, cropping the border added above.
         crop = -border * 2 + 5
         return _upfirdn(x, taps, down=2, pad=(crop, crop), convolve=False)
