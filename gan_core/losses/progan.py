@@ -63,12 +63,12 @@ def fade_reals(real: torch.Tensor, res: int, alpha: float) -> torch.Tensor:
     At the stage's resolution; during a fade-in, blended with the previous
     resolution upsampled, with weight alpha on the new one, mirroring G's output.
     """
-    from gan_core.nets.progan import downsample, upsample
+    from gan_core.nets.progan import downsample, fade, upsample
 
     x = downsample(real, res)
     if alpha < 1.0 and res > 4:
         low = upsample(downsample(real, res // 2), res)
-        x = torch.lerp(low, x, alpha)
+        x = fade(low, x, alpha)
     return x
 
 

@@ -27,6 +27,13 @@ def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + eps)
 
 
+def fade(old: torch.Tensor, new: torch.Tensor, alpha: float) -> torch.Tensor:
+    """old + alpha (new - old), in the wider dtype of the two: under CUDA
+    autocast one can be fp32 and the other bf16, and lerp takes one dtype."""
+    dtype = torch.promote_types(old.dtype, new.dtype)
+    return torch.lerp(old.to(dtype), new.to(dtype), alpha)
+
+
 def num_stages(image_size: int) -> int:
     """Number of stages from 4x4 to ``image_size`` inclusive (8 px -> 2)."""
     log2 = int(math.log2(image_size))
@@ -135,7 +142,7 @@ class ProGenerator(_ProgressMixin):
             # Fade-in (figure 2b): the new stage's image blended with the upsampled
             # image of the previous stage, with weight alpha on the new one.
             old = upsample(self.to_rgb[s - 1](prev), img.shape[-1])
-            img = torch.lerp(old, img, a)
+            img = fade(old, img, a)
         return upsample(img, self.image_size) if full_size else img
 
 
@@ -197,7 +204,7 @@ class ProDiscriminator(_ProgressMixin):
             h = self._block(s, h)
             if a < 1.0:
                 old = self.from_rgb[s - 1](downsample(x, res // 2))
-                h = torch.lerp(old, h, a)
+                h = fade(old, h, a)
         for i in range(s - 1, 0, -1):
             h = self._block(i, h)
         h = self.final_conv(minibatch_stddev(h, self.mbstd_group))
@@ -208,6 +215,7 @@ __all__ = [
     "ProDiscriminator",
     "ProGenerator",
     "downsample",
+    "fade",
     "num_stages",
     "pixel_norm",
     "stage_channels",

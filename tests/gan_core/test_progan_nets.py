@@ -8,6 +8,7 @@ from gan_core.nets.progan import (
     ProDiscriminator,
     ProGenerator,
     downsample,
+    fade,
     num_stages,
     pixel_norm,
     upsample,
@@ -45,6 +46,16 @@ def test_discriminator_fade_in_at_alpha_zero_sees_only_the_previous_stage():
     faded = d(x, stage=2, alpha=0.0)
     previous = d(downsample(x, 8), stage=1, alpha=1.0)
     assert torch.allclose(faded, previous, atol=1e-5)
+
+
+def test_a_fade_of_an_fp32_and_a_bf16_image_is_in_fp32():
+    """What CUDA autocast hands the fade-in (seen on an H200: lerp refused it)."""
+    old, new = torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4, dtype=torch.bfloat16)
+    with pytest.raises(RuntimeError):
+        torch.lerp(old, new, 0.25)
+    out = fade(old, new, 0.25)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, torch.full_like(old, 0.25))
 
 
 def test_generator_returns_full_size_images_at_every_stage():
