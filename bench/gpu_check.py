@@ -16,6 +16,11 @@ measured.
 
     python bench/gpu_check.py [--budget-s 330] [--results PATH] [--no-write]
     python bench/gpu_check.py --dry-run   # CPU: tiny sizes, 2 steps, no file
+    python bench/gpu_check.py --only 'progan|stylegan2 64' --section gpu_check_rerun
+
+--only keeps the cases whose "label precision compile=True|False" matches a
+regular expression; --section writes them to a section of their own, so a
+rerun of what failed keeps the first run's table.
 
 Where only one folder comes back from the GPU machine (the device tool's
 $OUT): ``cp bench/RESULTS.md $OUT/ && python bench/gpu_check.py --results
@@ -29,6 +34,7 @@ and bf16; fp16 needs CUDA and is skipped with a message, and so is compile
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -269,12 +275,22 @@ def table(rows: list[Case], device: torch.device) -> str:
     return "\n".join(lines)
 
 
-def section(rows: list[Case], device: torch.device, steps: int, done: bool) -> str:
+def case_name(c: Case) -> str:
+    """What --only matches: "stylegan2 64 px bf16 compile=False"."""
+    return f"{c.label} {c.precision} compile={c.compile}"
+
+
+def section(
+    rows: list[Case], device: torch.device, steps: int, done: bool, only: str = ""
+) -> str:
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "no GPU"
     state = "complete" if done else "in progress (written after every case)"
+    title = "every family in fp32, bf16 and fp16"
+    if only:
+        title = f"the cases matching --only '{only}'"
     return "\n".join(
         [
-            "## GPU check: every family in fp32, bf16 and fp16 (bench/gpu_check.py)",
+            f"## GPU check: {title} (bench/gpu_check.py)",
             "",
             f"GPU: **{gpu}**. Machine: {machine()}. Commit {commit()}. Run {state}.",
             f"Each case: {WARMUP} warm-up steps, then {steps} measured steps "
@@ -301,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="the RESULTS.md to rewrite")  # fmt: skip
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--only", default="",
+                        help="regex: run the cases whose name matches")  # fmt: skip
+    parser.add_argument("--section", default=SECTION,
+                        help="the RESULTS.md section to write")  # fmt: skip
     parser.add_argument("--compile-on-cpu", action="store_true",
                         help="dry run: also run the compiled cases")  # fmt: skip
     args = parser.parse_args(argv)
@@ -314,22 +334,29 @@ def main(argv: list[str] | None = None) -> int:
         torch.backends.cudnn.benchmark = True
     write = not (args.dry_run or args.no_write)
     rows = cases(args.dry_run, args.compile_on_cpu)
+    if args.only:
+        rows = [c for c in rows if re.search(args.only, case_name(c))]
+        if not rows:
+            print(f"error: no case matches --only {args.only!r}", file=sys.stderr)
+            return 2
     t0 = time.perf_counter()
     for c in rows:
         if c.result:  # skipped when planned
-            print(f"{c.label} {c.precision} compile={c.compile}: {c.result['status']}")
+            print(f"{case_name(c)}: {c.result['status']}")
             continue
         if time.perf_counter() - t0 > args.budget_s:
             c.result = {"status": "skipped: time budget"}
             continue
         n = 1 if args.dry_run else (32 if c.family == "stylegan2" else steps)
         c.result = run_case(c, device, n, 1 if args.dry_run else WARMUP)
-        print(f"{c.label} {c.precision} compile={c.compile}: {c.result}", flush=True)
+        print(f"{case_name(c)}: {c.result}", flush=True)
         if write:
-            write_section(SECTION, section(rows, device, steps, False), args.results)
+            body = section(rows, device, steps, False, args.only)
+            write_section(args.section, body, args.results)
+    body = section(rows, device, steps, True, args.only)
     if write:
-        write_section(SECTION, section(rows, device, steps, True), args.results)
-    print(section(rows, device, steps, True))
+        write_section(args.section, body, args.results)
+    print(body)
     failed = [c for c in rows if c.result.get("status", "").startswith("failed")]
     print(f"{len(rows)} cases, {len(failed)} failed, {time.perf_counter() - t0:.0f} s")
     return 0

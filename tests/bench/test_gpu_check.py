@@ -11,14 +11,31 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-def test_the_dry_run_trains_every_family_and_writes_nothing(capsys, monkeypatch):
+def _load(monkeypatch):
     spec = importlib.util.spec_from_file_location(
         "gpu_check", ROOT / "bench" / "gpu_check.py"
     )
     gpu_check = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "gpu_check", gpu_check)  # for its dataclass
     spec.loader.exec_module(gpu_check)
+    return gpu_check
+
+
+def test_only_runs_the_matching_cases_and_names_them(capsys, monkeypatch):
+    gpu_check = _load(monkeypatch)
+    only = "^progan .* (fp32|fp16) compile=False$"
+    assert gpu_check.main(["--dry-run", "--only", only]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| progan")]
+    assert len(rows) == 2 and "| fp32 | no |" in rows[0] and "| fp16 |" in rows[1]
+    assert not [line for line in out.splitlines() if line.startswith("| dcgan")]
+    assert f"--only '{only}'" in out
+    assert gpu_check.main(["--dry-run", "--only", "no such case"]) == 2
+
+
+@pytest.mark.slow
+def test_the_dry_run_trains_every_family_and_writes_nothing(capsys, monkeypatch):
+    gpu_check = _load(monkeypatch)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a shared machine: one thread, as tests/gan_core
     try:
