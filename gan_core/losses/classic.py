@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from gan_core import distributed
+from gan_core.losses.eager import twice_differentiable
 from gan_core.recipe import Batch, Phase
 
 LOSSES = ("ns", "hinge", "wasserstein")
@@ -65,7 +66,9 @@ def gradient_penalty(
         eps = distributed.rand(real.shape[0], device=real.device)
     eps = eps.to(real.dtype).view(-1, *([1] * (real.dim() - 1)))
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    with twice_differentiable():  # a compiled critic's backward is first-order
+        scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     return (grad.flatten(1).norm(dim=1) - 1).square().mean()
 
 

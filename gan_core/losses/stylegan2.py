@@ -15,6 +15,7 @@ from torch import nn
 
 from gan_core import distributed
 from gan_core.losses.classic import ns_d_loss, ns_g_loss
+from gan_core.losses.eager import twice_differentiable
 
 
 def r1_penalty(real_img: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
@@ -163,8 +164,9 @@ class StyleGAN2Loss(nn.Module):
         if phase == "G_reg":
             m = max(1, n // self.pl_batch_shrink)
             c = labels[:m] if labels is not None else None
-            ws = self.generate_ws(self._latents(m, real), c)
-            penalty = self.path_length(G.synthesis(ws), ws).mean()
+            with twice_differentiable():
+                ws = self.generate_ws(self._latents(m, real), c)
+                penalty = self.path_length(G.synthesis(ws), ws).mean()
             loss = penalty * self.pl_weight * self.pl_interval
             return loss, {
                 "pl_penalty": penalty.item(),
@@ -187,7 +189,8 @@ class StyleGAN2Loss(nn.Module):
             return loss, stats
         if phase == "D_reg":
             real = real.detach().requires_grad_(True)
-            real_logits = self._disc(real, labels)
+            with twice_differentiable():
+                real_logits = self._disc(real, labels)
             penalty = r1_penalty(real, real_logits).mean()
             loss = penalty * (self.r1_gamma / 2) * self.r1_interval
             return loss, {"r1_penalty": penalty.item()}
