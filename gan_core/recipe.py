@@ -84,6 +84,9 @@ class Recipe:
     # D's blocks from the image side (FreezeD, Mo et al. 2020): the trainer
     # keeps the weights of the first ``freeze_d`` of them. Empty: no FreezeD.
     d_blocks: list[nn.Module] = field(default_factory=list)
+    # What torch.compile wraps when compile is on: the modules the loss calls
+    # (StyleGAN2's calls G.mapping and G.synthesis, never G). Empty: every net.
+    compiled: list[nn.Module] = field(default_factory=list)
 
     def nets_of(self, optimizer: str) -> list[str]:
         return self.owners.get(optimizer, [optimizer])

@@ -188,7 +188,7 @@ class Trainer:
         if self.ema is not None and self.recipe.on_ema is not None:
             self.recipe.on_ema(self.ema)
         if c.compile:
-            for net in self.recipe.nets.values():
+            for net in self.recipe.compiled or self.recipe.nets.values():
                 net.compile()
         for opt in self.recipe.optimizers.values():
             for group in opt.param_groups:

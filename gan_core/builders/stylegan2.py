@@ -69,6 +69,7 @@ def build_stylegan2(config: StyleGAN2Config, info: DataInfo, device) -> Recipe:
         phases=phases_from_loss(loss),
         z_dim=config.z_dim,
         d_blocks=D.d_blocks(),
+        compiled=[G.mapping, G.synthesis, D],
         generate=generate,
         conditional=conditional,
         state={"loss": loss, **ada_state(loss.augment)},

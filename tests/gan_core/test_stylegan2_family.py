@@ -156,3 +156,15 @@ def test_checkpoint_of_the_bilinear_networks_is_refused_with_a_clear_message(
     with pytest.raises(CheckpointError, match="predates FIR resampling"):
         train(config.replace(steps=4), data=data, out_dir=tmp_path, device="cpu",
               resume=True)  # fmt: skip
+
+
+def test_compile_wraps_the_modules_the_loss_calls(tmp_path):
+    """The loss calls G.mapping and G.synthesis, never G: compiling G alone
+    would leave StyleGAN2's generator phases uncompiled. Compilation itself
+    happens at the first call, which this test does not make."""
+    trainer = make_trainer("stylegan2", shapes_data(32), tmp_path, compile=True, **TINY)
+    G, D = trainer.recipe.nets["G"], trainer.recipe.nets["D"]
+    for module in (G.mapping, G.synthesis, D):
+        assert module._compiled_call_impl is not None, type(module).__name__
+    plain = make_trainer("stylegan2", shapes_data(32), tmp_path / "plain", **TINY)
+    assert plain.recipe.nets["G"].synthesis._compiled_call_impl is None
